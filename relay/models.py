@@ -1,0 +1,395 @@
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from relay import crypto, phones
+from relay.choices import (
+    LIVE_SESSION_STATUSES,
+    Direction,
+    LeakKind,
+    MessageStatus,
+    MessageType,
+    NumberKind,
+    Origin,
+    Role,
+    SessionMode,
+    SessionStatus,
+    TemplateStatus,
+)
+
+WINDOW = timedelta(hours=24)
+
+
+class MessageTemplate(models.Model):
+    """An approved WhatsApp template, sent when a recipient's 24-hour window is closed."""
+
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=15, default="en_US")
+    status = models.CharField(
+        max_length=10, choices=TemplateStatus.choices, default=TemplateStatus.APPROVED
+    )
+    # The body's single parameter is the sender's alias ("Location manager"), never relayed text.
+    has_sender_parameter = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="unique_template_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+
+class MaskingPool(models.Model):
+    """A set of the aggregator's WhatsApp numbers that sessions draw proxy numbers from."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # A pool limited to a partner: that partner's sessions use it, so its contacts only ever
+    # see these numbers.
+    partner = models.ForeignKey(
+        "routing.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="pools"
+    )
+    multiplexing = models.BooleanField(
+        default=True,
+        help_text="Share a number between a contact's sessions once the pool has no free one. "
+        "When off, such a session is refused.",
+    )
+    notice_template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="pools"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProxyNumber(models.Model):
+    """One of the aggregator's WhatsApp business numbers."""
+
+    pool = models.ForeignKey(MaskingPool, on_delete=models.PROTECT, related_name="numbers")
+    e164 = models.CharField("number", max_length=20, unique=True)
+    phone_number_id = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=NumberKind.choices, default=NumberKind.RELAY)
+    active = models.BooleanField(default=True)
+    # Throughput backoff after error 130429, for this number only.
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    backoff_level = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class Contact(models.Model):
+    """A WhatsApp user: a real phone number and/or a business-scoped user id, encrypted."""
+
+    phone_ciphertext = models.TextField(blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    bsuid_ciphertext = models.TextField(blank=True, editable=False)
+    bsuid_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    display_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        permissions = [("view_real_number", "Can see real phone numbers")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone_hash__isnull=False) | Q(bsuid_hash__isnull=False),
+                name="contact_has_an_identity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.masked_identity
+
+    @property
+    def phone(self) -> str:
+        return crypto.decrypt(self.phone_ciphertext) if self.phone_ciphertext else ""
+
+    @phone.setter
+    def phone(self, e164: str) -> None:
+        self.phone_ciphertext = crypto.encrypt(e164)
+        self.phone_hash = crypto.lookup_hash(e164)
+
+    @property
+    def bsuid(self) -> str:
+        return crypto.decrypt(self.bsuid_ciphertext) if self.bsuid_ciphertext else ""
+
+    @bsuid.setter
+    def bsuid(self, value: str) -> None:
+        self.bsuid_ciphertext = crypto.encrypt(value)
+        self.bsuid_hash = crypto.lookup_hash(value)
+
+    @property
+    def masked_identity(self) -> str:
+        if self.phone_ciphertext:
+            return phones.mask(self.phone)
+        return f"{self.bsuid[:3]}••••"
+
+
+class RelaySession(models.Model):
+    """A masked conversation between a customer and a partner about one booking or order."""
+
+    external_ref = models.CharField(max_length=100, db_index=True)
+    workflow = models.CharField(max_length=50, default="booking")
+    mode = models.CharField(max_length=10, choices=SessionMode.choices, default=SessionMode.DIRECT)
+    status = models.CharField(
+        max_length=10, choices=SessionStatus.choices, default=SessionStatus.OPEN, db_index=True
+    )
+    pool = models.ForeignKey(MaskingPool, on_delete=models.PROTECT, related_name="sessions")
+    partner = models.ForeignKey(
+        "routing.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    handed_over = models.BooleanField(
+        default=False, help_text="Both parties agreed to exchange numbers: nothing is redacted."
+    )
+    ttl = models.DurationField(help_text="Idle time after which the session expires.")
+    expires_at = models.DateTimeField(db_index=True)
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.external_ref} ({self.get_status_display()})"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status in LIVE_SESSION_STATUSES and self.expires_at > now
+
+
+class Participant(models.Model):
+    """One side of a session, bound to the proxy number it talks to."""
+
+    session = models.ForeignKey(RelaySession, on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    name = models.CharField(max_length=200, blank=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="participations")
+    proxy_number = models.ForeignKey(
+        ProxyNumber, on_delete=models.PROTECT, related_name="participants"
+    )
+    # Names this session on a shared (contact, number) pair: "#K7Q2".
+    thread_tag = models.CharField(max_length=8)
+    # True when the contact already held this number in another live session.
+    multiplexed = models.BooleanField(default=False)
+    # Mirrors the session being live; the constraints below only look at live bindings.
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "role"], name="one_participant_per_role"),
+            models.UniqueConstraint(fields=["session", "contact"], name="distinct_participants"),
+            models.UniqueConstraint(
+                fields=["contact", "proxy_number"],
+                condition=Q(active=True, multiplexed=False),
+                name="one_live_session_per_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["contact", "proxy_number", "thread_tag"],
+                condition=Q(active=True),
+                name="unique_thread_tag_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} of {self.session.external_ref}"
+
+    @property
+    def alias(self) -> str:
+        """What the other side is told this participant is called; never a number."""
+        if self.role == Role.PARTNER:
+            partner = self.session.partner
+            return partner.name if partner else "Partner"
+        return self.name or "Customer"
+
+
+class Leg(models.Model):
+    """A (contact, proxy number) pair: its 24-hour window, pacing and backoff."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="legs")
+    proxy_number = models.ForeignKey(ProxyNumber, on_delete=models.CASCADE, related_name="legs")
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # Pair rate limit (131056) backoff and local pacing (a token bucket).
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    backoff_level = models.PositiveSmallIntegerField(default=0)
+    tokens = models.FloatField(default=0)
+    tokens_at = models.DateTimeField(null=True, blank=True)
+    last_stranger_notice_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "proxy_number"], name="unique_leg")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} via {self.proxy_number}"
+
+    def window_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.last_inbound_at is not None and now - self.last_inbound_at < WINDOW
+
+
+class Message(models.Model):
+    """One WhatsApp message on one leg, inbound or outbound."""
+
+    session = models.ForeignKey(
+        RelaySession, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    origin = models.CharField(max_length=12, choices=Origin.choices)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
+    proxy_number = models.ForeignKey(ProxyNumber, on_delete=models.PROTECT, related_name="messages")
+    type = models.CharField(max_length=12, choices=MessageType.choices)
+    body = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, db_index=True)
+    provider_message_id = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    source = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="relays"
+    )
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    wa_timestamp = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.type} #{self.pk}"
+
+
+class LeakageAttempt(models.Model):
+    """Contact details found and removed from a relayed message. The value is not kept."""
+
+    session = models.ForeignKey(RelaySession, on_delete=models.CASCADE, related_name="leaks")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="leaks")
+    kind = models.CharField(max_length=10, choices=LeakKind.choices)
+    count = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} x{self.count}"
+
+
+class WebhookPayload(models.Model):
+    """A webhook body exactly as Meta sent it, kept before we answer 200."""
+
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Webhook #{self.pk} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OutboundHold(models.Model):
+    """Outbound sending is paused while a hold is open (expired token, restricted account)."""
+
+    error_code = models.IntegerField()
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Hold after error {self.error_code}"
+
+
+class OperatorAlert(models.Model):
+    """Something an operator must look at: a paused template, a halted sender, a bad number."""
+
+    kind = models.CharField(max_length=50)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class ApiKey(models.Model):
+    """A bearer key for the REST API; only its hash is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsoleMessage(models.Model):
+    """What the console provider 'sent': the phone simulator reads these."""
+
+    phone_number_id = models.CharField(max_length=64)
+    payload = models.JSONField()
+    provider_message_id = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.provider_message_id
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("the audit log is append-only")
+
+    def delete(self):
+        raise AppendOnlyError("the audit log is append-only")
+
+
+class AuditEvent(models.Model):
+    """One step of the relay, recorded for good. Never changed, never deleted."""
+
+    session = models.ForeignKey(
+        RelaySession, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    kind = models.CharField(max_length=60, db_index=True)
+    # Identifiers and counts only: no phone numbers, no message bodies.
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.kind
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("the audit log is append-only")

@@ -1,0 +1,71 @@
+from django.db import IntegrityError, transaction
+
+from relay import crypto, phones
+from relay.exceptions import RelayError
+from relay.models import Contact, ProxyNumber
+
+
+def contact_get_or_create(*, phone: str, name: str = "") -> Contact:
+    """The contact with real number `phone` (E.164), created on first sight."""
+    if ProxyNumber.objects.filter(e164=phone).exists():
+        raise RelayError("is one of our own WhatsApp numbers", field="phone")
+    contact = Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
+    if contact:
+        return contact
+    contact = Contact(display_name=name)
+    contact.phone = phone
+    return _create_or_fetch(contact, phone_hash=contact.phone_hash)
+
+
+def contact_for_sender(*, wa_id: str | None, bsuid: str | None, profile_name: str = "") -> Contact:
+    """The contact a webhook sender is: found by phone, else by business-scoped user id.
+
+    A sender seen with both links the two, so that later messages carrying only the BSUID
+    still find the same contact.
+    """
+    phone = _phone_from_wa_id(wa_id) if wa_id else None
+    contact = None
+    if phone:
+        contact = Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
+    if contact is None and bsuid:
+        contact = Contact.objects.filter(bsuid_hash=crypto.lookup_hash(bsuid)).first()
+    if contact is None:
+        contact = Contact(display_name=profile_name)
+        if phone:
+            contact.phone = phone
+        if bsuid:
+            contact.bsuid = bsuid
+        key = {"phone_hash": contact.phone_hash} if phone else {"bsuid_hash": contact.bsuid_hash}
+        return _create_or_fetch(contact, **key)
+    _link_identities(contact, phone=phone, bsuid=bsuid)
+    return contact
+
+
+def _link_identities(contact: Contact, *, phone: str | None, bsuid: str | None) -> None:
+    changed = []
+    if phone and not contact.phone_hash:
+        contact.phone = phone
+        changed += ["phone_ciphertext", "phone_hash"]
+    bsuid_is_new = bsuid and contact.bsuid != bsuid
+    if bsuid_is_new and not Contact.objects.filter(bsuid_hash=crypto.lookup_hash(bsuid)).exists():
+        contact.bsuid = bsuid
+        changed += ["bsuid_ciphertext", "bsuid_hash"]
+    if changed:
+        contact.save(update_fields=changed)
+
+
+def _phone_from_wa_id(wa_id: str) -> str:
+    try:
+        return phones.normalise_e164(wa_id, require_plus=False)
+    except phones.InvalidPhoneNumber:
+        return "+" + "".join(ch for ch in wa_id if ch.isdigit())
+
+
+def _create_or_fetch(contact: Contact, **unique) -> Contact:
+    """Insert, or return the row a concurrent request inserted first."""
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:
+        return Contact.objects.get(**unique)
+    return contact

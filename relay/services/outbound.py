@@ -1,0 +1,446 @@
+"""Outbound messages: stored first, sent once by a worker, paced, retried, held while a
+recipient's 24-hour window is closed."""
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from relay import payloads
+from relay.audit import audit_record
+from relay.choices import (
+    CAPTIONED_TYPES,
+    MEDIA_TYPES,
+    Direction,
+    MessageStatus,
+    Origin,
+    TemplateStatus,
+)
+from relay.models import (
+    Contact,
+    Leg,
+    Message,
+    OperatorAlert,
+    OutboundHold,
+    Participant,
+    ProxyNumber,
+)
+from relay.providers import get_provider
+from relay.providers.base import Failure, ProviderError
+from relay.queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+MEDIA_LIMITS = {
+    "image": 5 * 1024**2,
+    "audio": 16 * 1024**2,
+    "video": 16 * 1024**2,
+    "document": 100 * 1024**2,
+    "sticker": 500 * 1024,
+}
+PAIR_TOKEN_SECONDS = 6.0  # WhatsApp allows about one message every 6 s to one user
+MAX_BACKOFF_SECONDS = 15 * 60
+
+
+def leg_get(*, contact: Contact, proxy_number: ProxyNumber) -> Leg:
+    leg, _ = Leg.objects.get_or_create(contact=contact, proxy_number=proxy_number)
+    return leg
+
+
+def message_queue(
+    *,
+    participant: Participant,
+    origin: str,
+    type: str = "text",
+    body: str = "",
+    payload: dict | None = None,
+    source: Message | None = None,
+    reply_to: Message | None = None,
+) -> list[Message]:
+    """Store an outbound message to `participant` and queue its delivery.
+
+    Text over WhatsApp's limit becomes several messages; a caption over its limit is cut and
+    the rest follows as text.
+    """
+    body = _with_thread_tag(participant, body, type)
+    common = {
+        "participant": participant,
+        "session": participant.session,
+        "origin": origin,
+        "source": source,
+    }
+    texts = []
+    if type == "text":
+        first, *texts = payloads.split_text(body)
+        body = first
+    elif type in CAPTIONED_TYPES and len(body) > payloads.CAPTION_LIMIT:
+        texts = payloads.split_text(body[payloads.CAPTION_LIMIT :])
+        body = body[: payloads.CAPTION_LIMIT]
+    messages = [_queue_one(common, type=type, body=body, payload=payload or {}, reply_to=reply_to)]
+    messages += [
+        _queue_one(common, type="text", body=text, payload={}, reply_to=None) for text in texts
+    ]
+    return messages
+
+
+def notice_queue(
+    *, contact: Contact, proxy_number: ProxyNumber, text: str, session=None, participant=None
+) -> Message:
+    """A short message from the relay itself to someone who has just written to us."""
+    message = Message.objects.create(
+        direction=Direction.OUTBOUND,
+        origin=Origin.NOTICE,
+        contact=contact,
+        proxy_number=proxy_number,
+        session=session,
+        participant=participant,
+        type="text",
+        body=text,
+        status=MessageStatus.QUEUED,
+    )
+    enqueue("relay.tasks.deliver_message", message.pk)
+    return message
+
+
+def _queue_one(common: dict, *, type: str, body: str, payload: dict, reply_to) -> Message:
+    participant = common["participant"]
+    message = Message.objects.create(
+        direction=Direction.OUTBOUND,
+        contact=participant.contact,
+        proxy_number=participant.proxy_number,
+        type=type,
+        body=body,
+        payload=payload,
+        reply_to=reply_to,
+        status=MessageStatus.QUEUED,
+        **common,
+    )
+    enqueue("relay.tasks.deliver_message", message.pk)
+    return message
+
+
+def _with_thread_tag(participant: Participant, body: str, type: str) -> str:
+    """On a number this contact shares between sessions, say which session speaks."""
+    if type not in CAPTIONED_TYPES and type != "text":
+        return body
+    shared = Participant.objects.filter(
+        contact=participant.contact, proxy_number=participant.proxy_number, active=True
+    ).count()
+    if shared < 2:
+        return body
+    return f"#{participant.thread_tag} · {participant.session.external_ref}\n{body}"
+
+
+def message_deliver(message_id: int) -> None:
+    """Send one queued message. Safe to call any number of times: it is sent at most once."""
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(
+            pk=message_id, direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=MessageStatus.SENDING, sending_started_at=now)
+    )
+    if not claimed:
+        return
+    message = Message.objects.select_related(
+        "contact",
+        "proxy_number",
+        "session__pool__notice_template",
+        "participant",
+        "source__proxy_number",
+    ).get(pk=message_id)
+    wait = _must_wait(message, now)
+    if wait is not None:
+        return
+    try:
+        media_id = _prepare_media(message)
+        payload = payloads.build(message, media_id=media_id, context_id=_context_id(message))
+        Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+        wamid = get_provider().send(
+            phone_number_id=message.proxy_number.phone_number_id, payload=payload
+        )
+    except ProviderError as error:
+        _handle_failure(message, error)
+        return
+    _mark_accepted(message, wamid)
+
+
+def _must_wait(message: Message, now) -> str | None:
+    """Put the message back, or hold it, if it may not be sent now; say why."""
+    if OutboundHold.objects.filter(cleared_at__isnull=True).exists():
+        _requeue(message, at=None)
+        return "hold"
+    number = message.proxy_number
+    if number.backoff_until and number.backoff_until > now:
+        _requeue(message, at=number.backoff_until)
+        return "number backoff"
+    leg = leg_get(contact=message.contact, proxy_number=number)
+    if message.origin != Origin.TEMPLATE and not leg.window_open(now):
+        message_hold_for_window(message, leg)
+        return "window closed"
+    if leg.backoff_until and leg.backoff_until > now:
+        _requeue(message, at=leg.backoff_until)
+        return "pair backoff"
+    ready_at = _take_pair_token(leg, now)
+    if ready_at is not None:
+        _requeue(message, at=ready_at)
+        return "pacing"
+    return None
+
+
+def _take_pair_token(leg: Leg, now):
+    """A token bucket per leg: short bursts pass, a long burst is spread out. Returns None
+    when a token was taken, else when the next one will be there."""
+    with transaction.atomic():
+        leg = Leg.objects.select_for_update().get(pk=leg.pk)
+        burst = settings.RELAY_PAIR_BURST
+        if leg.tokens_at is None:
+            tokens = float(burst)
+        else:
+            elapsed = (now - leg.tokens_at).total_seconds()
+            tokens = min(float(burst), leg.tokens + elapsed / PAIR_TOKEN_SECONDS)
+        if tokens < 1:
+            return now + timedelta(seconds=(1 - tokens) * PAIR_TOKEN_SECONDS)
+        Leg.objects.filter(pk=leg.pk).update(tokens=tokens - 1, tokens_at=now)
+    return None
+
+
+def _requeue(message: Message, *, at) -> None:
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.QUEUED, next_attempt_at=at
+    )
+
+
+def _prepare_media(message: Message) -> str | None:
+    if message.type not in MEDIA_TYPES:
+        return None
+    data = message.payload
+    provider = get_provider()
+    media = provider.download_media(
+        media_id=data["media_id"], phone_number_id=data["from_phone_number_id"]
+    )
+    if data.get("sha256") and media.sha256 != data["sha256"]:
+        raise ProviderError(
+            "media does not match the checksum WhatsApp gave", failure=Failure.PERMANENT
+        )
+    limit = MEDIA_LIMITS[message.type]
+    if len(media.content) > limit:
+        raise ProviderError(
+            f"{message.type} is {len(media.content) // 1024} KB; "
+            f"WhatsApp takes at most {limit // 1024} KB",
+            failure=Failure.PERMANENT,
+        )
+    return provider.upload_media(
+        phone_number_id=message.proxy_number.phone_number_id,
+        content=media.content,
+        mime_type=data.get("mime_type") or media.mime_type,
+        filename=data.get("filename", ""),
+    )
+
+
+def _context_id(message: Message) -> str | None:
+    return message.reply_to.provider_message_id if message.reply_to_id else None
+
+
+def _mark_accepted(message: Message, wamid: str) -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.SENT,
+        provider_message_id=wamid,
+        sent_at=now,
+        error_code=None,
+        error_message="",
+    )
+    ProxyNumber.objects.filter(pk=message.proxy_number_id).update(backoff_level=0)
+    Leg.objects.filter(contact=message.contact_id, proxy_number=message.proxy_number_id).update(
+        backoff_level=0
+    )
+    audit_record("message.sent", message=message, type=message.type, origin=message.origin)
+
+
+def _handle_failure(message: Message, error: ProviderError) -> None:
+    now = timezone.now()
+    failure = error.failure
+    audit_record("message.send_error", message=message, code=error.code, failure=failure.value)
+    if failure is Failure.UNCERTAIN:
+        Message.objects.filter(pk=message.pk).update(
+            status=MessageStatus.UNCERTAIN, error_message=error.message
+        )
+    elif failure is Failure.WINDOW_CLOSED:
+        leg = leg_get(contact=message.contact, proxy_number=message.proxy_number)
+        Leg.objects.filter(pk=leg.pk).update(last_inbound_at=None)
+        leg.last_inbound_at = None
+        message_hold_for_window(message, leg)
+    elif failure is Failure.HALT:
+        outbound_halt(code=error.code, reason=error.message)
+        _requeue(message, at=None)
+    elif failure is Failure.NUMBER_RATE:
+        level = message.proxy_number.backoff_level + 1
+        until = now + _backoff(2**level)
+        ProxyNumber.objects.filter(pk=message.proxy_number_id).update(
+            backoff_level=level, backoff_until=until
+        )
+        _requeue(message, at=until)
+    elif failure is Failure.PAIR_RATE:
+        leg = leg_get(contact=message.contact, proxy_number=message.proxy_number)
+        until = now + timedelta(seconds=min(4**leg.backoff_level, MAX_BACKOFF_SECONDS))
+        Leg.objects.filter(pk=leg.pk).update(
+            backoff_level=leg.backoff_level + 1, backoff_until=until
+        )
+        _requeue(message, at=until)
+    elif failure is Failure.TRANSIENT and message.attempts + 1 < settings.RELAY_MAX_SEND_ATTEMPTS:
+        _requeue(message, at=now + _backoff(2 ** (message.attempts + 1)))
+    else:
+        message_fail(message=message, code=error.code, reason=error.message)
+
+
+def _backoff(seconds: float) -> timedelta:
+    """Capped exponential backoff with jitter, so retries of many messages spread out."""
+    capped = min(seconds, MAX_BACKOFF_SECONDS)
+    return timedelta(seconds=capped / 2 + random.uniform(0, capped / 2))  # noqa: S311
+
+
+def message_fail(*, message: Message, code: int | None, reason: str) -> None:
+    """Mark a message failed for good and tell the person whose words it carried."""
+    updated = (
+        Message.objects.filter(pk=message.pk)
+        .exclude(status__in=[MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED])
+        .update(
+            status=MessageStatus.FAILED,
+            failed_at=timezone.now(),
+            error_code=code,
+            error_message=reason,
+        )
+    )
+    if not updated:
+        return
+    audit_record("message.failed", message=message, code=code)
+    origin = message.source
+    if message.origin == Origin.RELAYED and origin is not None and origin.participant_id:
+        notice_queue(
+            contact=origin.contact,
+            proxy_number=origin.proxy_number,
+            session=message.session,
+            participant=origin.participant,
+            text="We could not deliver your last message. Please try again later.",
+        )
+
+
+def message_hold_for_window(message: Message, leg: Leg) -> None:
+    """Keep the message until the recipient writes, and send the template that invites them."""
+    if message.provider_message_id:
+        # WhatsApp took it and then refused it (131047): a fresh copy waits instead.
+        message_fail(message=message, code=131047, reason="recipient's 24-hour window is closed")
+        message.pk = None
+        message.provider_message_id = None
+        message.status = MessageStatus.HELD
+        message.save()
+    else:
+        Message.objects.filter(pk=message.pk).update(
+            status=MessageStatus.HELD, next_attempt_at=None
+        )
+    audit_record("message.held_for_window", message=message)
+    _queue_window_template(message, leg)
+
+
+def _queue_window_template(message: Message, leg: Leg) -> None:
+    already = Message.objects.filter(
+        contact=leg.contact_id, proxy_number=leg.proxy_number_id, origin=Origin.TEMPLATE
+    ).exclude(status=MessageStatus.FAILED)
+    if leg.last_inbound_at:
+        already = already.filter(created_at__gt=leg.last_inbound_at)
+    if already.exists():
+        return
+    template = message.session.pool.notice_template if message.session_id else None
+    if template is None or template.status != TemplateStatus.APPROVED:
+        alert_raise(
+            "window_template_missing",
+            "A message is waiting for a recipient whose 24-hour window is closed, and the pool "
+            "has no approved template to invite them back.",
+        )
+        return
+    sender = message.session.participants.exclude(pk=message.participant_id).first()
+    parameters = (
+        [sender.alias if sender else "Switchboard"] if template.has_sender_parameter else []
+    )
+    template_message = Message.objects.create(
+        direction=Direction.OUTBOUND,
+        origin=Origin.TEMPLATE,
+        session=message.session,
+        participant=message.participant,
+        contact=message.contact,
+        proxy_number=message.proxy_number,
+        type="template",
+        payload={"name": template.name, "language": template.language, "parameters": parameters},
+        status=MessageStatus.QUEUED,
+    )
+    enqueue("relay.tasks.deliver_message", template_message.pk)
+
+
+def leg_window_opened(*, leg: Leg) -> list[int]:
+    """The recipient wrote: release what was held for them, oldest first."""
+    held = list(
+        Message.objects.filter(
+            contact=leg.contact_id, proxy_number=leg.proxy_number_id, status=MessageStatus.HELD
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if held:
+        Message.objects.filter(pk__in=held).update(
+            status=MessageStatus.QUEUED, next_attempt_at=None
+        )
+        enqueue("relay.tasks.deliver_in_order", held)
+    return held
+
+
+def outbound_halt(*, code: int | None, reason: str) -> None:
+    if OutboundHold.objects.filter(cleared_at__isnull=True).exists():
+        return
+    OutboundHold.objects.create(error_code=code or 0, reason=reason)
+    alert_raise(
+        "outbound_halted", f"All sending is paused: WhatsApp refused with error {code}. {reason}"
+    )
+    audit_record("outbound.halted", code=code)
+
+
+def outbound_resume() -> int:
+    """Clear open holds and send what waited; returns how many messages were queued again."""
+    OutboundHold.objects.filter(cleared_at__isnull=True).update(cleared_at=timezone.now())
+    waiting = list(
+        Message.objects.filter(direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    audit_record("outbound.resumed", queued=len(waiting))
+    if waiting:
+        enqueue("relay.tasks.deliver_in_order", waiting)
+    return len(waiting)
+
+
+def alert_raise(kind: str, message: str) -> OperatorAlert:
+    logger.warning("operator alert %s: %s", kind, message)
+    alert = OperatorAlert.objects.filter(
+        kind=kind, message=message, resolved_at__isnull=True
+    ).first()
+    return alert or OperatorAlert.objects.create(kind=kind, message=message)
+
+
+def messages_reconcile_stuck(*, now) -> None:
+    """A worker that died mid-send leaves SENDING: WhatsApp may have the message, so it
+    becomes UNCERTAIN and waits for a status webhook. With none after a long while, it is
+    failed visibly rather than sent a second time."""
+    stuck_before = now - timedelta(minutes=settings.RELAY_UNCERTAIN_AFTER_MINUTES)
+    Message.objects.filter(
+        status=MessageStatus.SENDING, sending_started_at__lte=stuck_before
+    ).update(status=MessageStatus.UNCERTAIN, error_message="the worker stopped while sending")
+    give_up_before = now - timedelta(minutes=settings.RELAY_UNCERTAIN_GIVE_UP_MINUTES)
+    for message in Message.objects.filter(
+        status=MessageStatus.UNCERTAIN, sending_started_at__lte=give_up_before
+    ).select_related("source__contact", "source__proxy_number"):
+        message_fail(message=message, code=None, reason="WhatsApp never confirmed this message")

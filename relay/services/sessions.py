@@ -1,0 +1,213 @@
+"""Opening, closing and expiring relay sessions, and giving participants proxy numbers."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from relay.audit import audit_record
+from relay.choices import LIVE_SESSION_STATUSES, NumberKind, Role, SessionMode, SessionStatus
+from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
+from relay.models import Contact, MaskingPool, Participant, ProxyNumber, RelaySession
+from relay.services.contacts import contact_get_or_create
+from routing.models import Partner, PartnerContact
+
+TAG_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed back
+ALLOCATION_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    name: str
+    phone: str
+
+
+def session_open(
+    *,
+    external_ref: str,
+    workflow: str,
+    mode: str = SessionMode.DIRECT,
+    customer: PartyInput,
+    partner: Partner,
+    partner_contact: PartnerContact | None = None,
+    pool: MaskingPool | None = None,
+    ttl: timedelta | None = None,
+) -> RelaySession:
+    """Open a session between a customer and a partner's contact, each with a proxy number.
+
+    All or nothing: if a number cannot be given (pool exhausted with multiplexing off), no
+    row is left behind.
+    """
+    pool = pool or _pool_for(partner)
+    if pool.partner_id and pool.partner_id != partner.pk:
+        raise RelayError(f"pool '{pool.name}' is reserved for another partner", field="pool")
+    partner_contact = partner_contact or partner.contacts.select_related("contact").first()
+    if partner_contact is None:
+        raise RelayError(f"partner '{partner.code}' has no contacts", field="partner")
+    if partner_contact.partner_id != partner.pk:
+        raise RelayError("contact does not belong to this partner", field="partner_contact")
+    customer_contact = contact_get_or_create(phone=customer.phone, name=customer.name)
+    if customer_contact.pk == partner_contact.contact_id:
+        raise RelayError("customer and partner contact are the same person", field="customer")
+
+    parties = [
+        (Role.CUSTOMER, customer.name, customer_contact),
+        (Role.PARTNER, partner_contact.name, partner_contact.contact),
+    ]
+    ttl = ttl or timedelta(hours=settings.RELAY_SESSION_TTL_HOURS)
+    for attempt in range(ALLOCATION_ATTEMPTS):
+        try:
+            return _open(external_ref, workflow, mode, pool, partner, parties, ttl)
+        except IntegrityError:
+            # A concurrent session took the same pair first; the constraint refused ours.
+            if attempt == ALLOCATION_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@transaction.atomic
+def _open(external_ref, workflow, mode, pool, partner, parties, ttl) -> RelaySession:
+    # Lock the contacts so that two sessions for one person allocate one after the other.
+    contact_ids = sorted(contact.pk for _, _, contact in parties)
+    list(Contact.objects.select_for_update().filter(pk__in=contact_ids).order_by("pk"))
+    now = timezone.now()
+    session = RelaySession.objects.create(
+        external_ref=external_ref,
+        workflow=workflow,
+        mode=mode,
+        pool=pool,
+        partner=partner,
+        ttl=ttl,
+        expires_at=now + ttl,
+    )
+    for role, name, contact in parties:
+        _expire_lapsed_sessions_of(contact, now)
+        number, multiplexed = _allocate(pool, contact)
+        Participant.objects.create(
+            session=session,
+            role=role,
+            name=name,
+            contact=contact,
+            proxy_number=number,
+            multiplexed=multiplexed,
+            thread_tag=_free_tag(contact, number),
+        )
+    audit_record("session.opened", session=session, external_ref=external_ref, pool=pool.name)
+    return session
+
+
+def _pool_for(partner: Partner) -> MaskingPool:
+    pool = MaskingPool.objects.filter(partner=partner).order_by("pk").first()
+    pool = pool or MaskingPool.objects.filter(partner__isnull=True).order_by("pk").first()
+    if pool is None:
+        raise RelayError("no masking pool is configured", field="pool")
+    return pool
+
+
+def _allocate(pool: MaskingPool, contact: Contact) -> tuple[ProxyNumber, bool]:
+    """A number of `pool` that `contact` holds in no live session; else, with multiplexing,
+    the number on which it has the fewest live sessions."""
+    numbers = pool.numbers.filter(active=True, kind=NumberKind.RELAY).annotate(
+        held=Count(
+            "participants", filter=Q(participants__contact=contact, participants__active=True)
+        )
+    )
+    ordered = sorted(numbers, key=lambda n: (n.held, n.pk))
+    if not ordered:
+        raise PoolExhausted(f"pool '{pool.name}' has no active relay numbers", field="pool")
+    best = ordered[0]
+    if best.held == 0:
+        return best, False
+    if not pool.multiplexing:
+        raise PoolExhausted(
+            f"pool '{pool.name}' has no number left for this contact "
+            f"({len(ordered)} numbers, all in use by their other sessions)",
+            field="pool",
+        )
+    return best, True
+
+
+def _free_tag(contact: Contact, number: ProxyNumber) -> str:
+    taken = set(
+        Participant.objects.filter(contact=contact, proxy_number=number, active=True).values_list(
+            "thread_tag", flat=True
+        )
+    )
+    while True:
+        tag = "".join(secrets.choice(TAG_ALPHABET) for _ in range(4))
+        if tag not in taken:
+            return tag
+
+
+def _expire_lapsed_sessions_of(contact: Contact, now) -> None:
+    lapsed = RelaySession.objects.filter(
+        participants__contact=contact,
+        participants__active=True,
+        status__in=LIVE_SESSION_STATUSES,
+        expires_at__lte=now,
+    )
+    for session in lapsed:
+        session_end(session=session, status=SessionStatus.EXPIRED, reason="idle too long")
+
+
+def session_end(*, session: RelaySession, status: str, reason: str = "") -> RelaySession:
+    """Close or expire a live session and free its (contact, number) pairs."""
+    if status not in (SessionStatus.CLOSED, SessionStatus.EXPIRED):
+        raise ValueError(status)
+    with transaction.atomic():
+        updated = RelaySession.objects.filter(
+            pk=session.pk, status__in=LIVE_SESSION_STATUSES
+        ).update(status=status, closed_at=timezone.now(), closed_reason=reason)
+        if not updated:
+            raise SessionNotLive(f"session is already {session.get_status_display().lower()}")
+        session.participants.update(active=False)
+        session.refresh_from_db()
+        audit_record(f"session.{status}", session=session, reason=reason)
+    return session
+
+
+def session_close(*, session: RelaySession, reason: str = "") -> RelaySession:
+    return session_end(session=session, status=SessionStatus.CLOSED, reason=reason or "closed")
+
+
+def session_reopen(*, session: RelaySession) -> RelaySession:
+    """Reopen a closed or expired session, if its pairs are still free."""
+    if session.status in LIVE_SESSION_STATUSES:
+        raise SessionNotLive("session is already open")
+    try:
+        with transaction.atomic():
+            session.participants.update(active=True)
+            session.status = SessionStatus.ACTIVE
+            session.expires_at = timezone.now() + session.ttl
+            session.closed_at = None
+            session.save(update_fields=["status", "expires_at", "closed_at"])
+            audit_record("session.reopened", session=session)
+    except IntegrityError as exc:
+        raise SessionNotLive("a participant's number is now used by another live session") from exc
+    return session
+
+
+def session_touch(*, session: RelaySession) -> None:
+    """Record an interaction: the idle timer starts again."""
+    now = timezone.now()
+    RelaySession.objects.filter(pk=session.pk).update(
+        last_interaction_at=now, expires_at=now + session.ttl, status=SessionStatus.ACTIVE
+    )
+
+
+def sessions_expire_lapsed() -> int:
+    lapsed = RelaySession.objects.filter(
+        status__in=LIVE_SESSION_STATUSES, expires_at__lte=timezone.now()
+    )
+    count = 0
+    for session in lapsed:
+        try:
+            session_end(session=session, status=SessionStatus.EXPIRED, reason="idle too long")
+            count += 1
+        except SessionNotLive:
+            pass
+    return count

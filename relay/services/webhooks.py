@@ -1,0 +1,108 @@
+"""Webhook payloads: kept exactly as received, then every item in them handled."""
+
+import json
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from relay.audit import audit_record
+from relay.choices import TemplateStatus
+from relay.models import MessageTemplate, ProxyNumber, WebhookPayload
+from relay.queue import enqueue
+from relay.services import outbound
+from relay.services.inbound import inbound_receive
+from relay.services.statuses import status_apply
+
+logger = logging.getLogger(__name__)
+
+ALERTING_FIELDS = {
+    "account_update",
+    "phone_number_quality_update",
+    "business_capability_update",
+    "account_alerts",
+    "security",
+}
+
+
+def webhook_store(*, body: bytes) -> WebhookPayload:
+    """Keep the payload; its handling runs in the background once this commits."""
+    with transaction.atomic():
+        payload = WebhookPayload.objects.create(body=body.decode("utf-8"))
+        enqueue("relay.tasks.process_webhook", payload.pk)
+    return payload
+
+
+def webhook_process(*, payload_id: int) -> None:
+    """Handle every entry x change x item. Each item is handled on its own, so a bad one
+    does not hold up the others; the payload stays unprocessed if any failed, and is tried
+    again later (items already handled are recognised then and skipped)."""
+    payload = WebhookPayload.objects.get(pk=payload_id)
+    if payload.processed_at:
+        return
+    errors = []
+    for entry in json.loads(payload.body).get("entry") or []:
+        for change in entry.get("changes") or []:
+            errors += _process_change(change.get("field"), change.get("value") or {})
+    WebhookPayload.objects.filter(pk=payload.pk).update(
+        processed_at=None if errors else timezone.now(), error="\n".join(errors)
+    )
+
+
+def _process_change(field: str, value: dict) -> list[str]:
+    if field != "messages":
+        management_event(field=field, value=value)
+        return []
+    errors = []
+    phone_number_id = (value.get("metadata") or {}).get("phone_number_id")
+    number = ProxyNumber.objects.filter(phone_number_id=phone_number_id).first()
+    profiles = {c.get("wa_id") or c.get("user_id"): c for c in value.get("contacts") or []}
+    for raw in value.get("messages") or []:
+        if number is None:
+            audit_record("inbound.unknown_number", phone_number_id=phone_number_id)
+            continue
+        sender = raw.get("from") or raw.get("from_user_id")
+        errors += _guarded(
+            inbound_receive, number=number, raw=raw, profile=profiles.get(sender, {})
+        )
+    for raw in value.get("statuses") or []:
+        errors += _guarded(status_apply, raw)
+    for error in value.get("errors") or []:
+        audit_record("webhook.error", code=error.get("code"), title=error.get("title", ""))
+    return errors
+
+
+def _guarded(handler, *args, **kwargs) -> list[str]:
+    try:
+        handler(*args, **kwargs)
+    except Exception as exc:  # one bad item must not stop the rest of the batch
+        logger.exception("webhook item failed")
+        return [f"{handler.__name__}: {type(exc).__name__}"]
+    return []
+
+
+def management_event(*, field: str, value: dict) -> None:
+    """Template, number and account events: recorded, and surfaced when they need a person."""
+    event = value.get("event") or value.get("current_limit") or ""
+    audit_record("webhook.management", field=field, event=str(event))
+    if field == "message_template_status_update":
+        _template_status_changed(value)
+    elif field in ALERTING_FIELDS:
+        outbound.alert_raise(
+            field, f"WhatsApp reported {field}: {event or json.dumps(value)[:300]}"
+        )
+
+
+def _template_status_changed(value: dict) -> None:
+    status = value.get("event", "")
+    templates = MessageTemplate.objects.filter(name=value.get("message_template_name"))
+    if value.get("message_template_language"):
+        templates = templates.filter(language=value["message_template_language"])
+    if status in TemplateStatus.values:
+        templates.update(status=status)
+    if status != TemplateStatus.APPROVED:
+        outbound.alert_raise(
+            "template_status",
+            f"Template {value.get('message_template_name')} is now {status}: "
+            "messages outside the 24-hour window wait until it is approved again.",
+        )

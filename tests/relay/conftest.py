@@ -1,0 +1,67 @@
+import pytest
+from django.test import Client
+
+from relay.services.sessions import PartyInput, session_open
+from tests.relay import wa
+from tests.relay.factories import PoolFactory, ProxyNumberFactory, partner_with_contact
+
+CUSTOMER = "+14155550123"
+PARTNER = "+447700900123"
+
+
+@pytest.fixture
+def pool(db):
+    pool = PoolFactory(name="default")
+    ProxyNumberFactory(pool=pool, e164="+15550001001", phone_number_id="1001")
+    ProxyNumberFactory(pool=pool, e164="+15550001002", phone_number_id="1002")
+    return pool
+
+
+@pytest.fixture
+def partner(db):
+    return partner_with_contact(PARTNER, code="loc-a", name="Downtown Hub")
+
+
+@pytest.fixture
+def open_session(pool, partner):
+    def open_(ref: str = "BK-1001", customer: str = CUSTOMER, **kwargs):
+        return session_open(
+            external_ref=ref,
+            workflow="booking",
+            customer=PartyInput(name="Sam", phone=customer),
+            partner=kwargs.pop("partner", partner),
+            pool=kwargs.pop("pool", pool),
+            **kwargs,
+        )
+
+    return open_
+
+
+@pytest.fixture
+def post_webhook(run_tasks):
+    """POSTs a signed webhook and runs the work it queues, as the worker would."""
+    client = Client()
+
+    def post(payload: dict, *, signature: str | None = None):
+        body = wa.encode(payload)
+        return run_tasks(
+            client.post,
+            "/webhooks/whatsapp/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_HUB_SIGNATURE_256=signature or wa.sign(body),
+        )
+
+    return post
+
+
+def participant(session, role: str):
+    return session.participants.select_related("proxy_number").get(role=role)
+
+
+def write(post_webhook, sender: str, number, **kwargs):
+    """`sender` writes to proxy `number` on WhatsApp."""
+    item = wa.message(sender, **kwargs)
+    response = post_webhook(wa.envelope(number.phone_number_id, messages=[item]))
+    assert response.status_code == 200
+    return item

@@ -1,0 +1,47 @@
+import factory
+
+from relay.models import MaskingPool, MessageTemplate, ProxyNumber
+from relay.services.contacts import contact_get_or_create
+from routing.models import Partner, PartnerContact
+
+
+class TemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MessageTemplate
+
+    name = "new_message_notice"
+    language = "en_US"
+
+
+class PoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaskingPool
+
+    name = factory.Sequence(lambda n: f"pool-{n}")
+    notice_template = factory.SubFactory(TemplateFactory)
+
+
+class ProxyNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProxyNumber
+
+    pool = factory.SubFactory(PoolFactory)
+    e164 = factory.Sequence(lambda n: f"+1555000{1001 + n}")
+    phone_number_id = factory.Sequence(lambda n: f"{1001 + n}")
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    code = factory.Sequence(lambda n: f"loc-{n}")
+    name = factory.Sequence(lambda n: f"Downtown Hub {n}")
+    kind = "location"
+
+
+def partner_with_contact(phone: str, *, name: str = "Ana", **kwargs) -> Partner:
+    partner = PartnerFactory(**kwargs)
+    PartnerContact.objects.create(
+        partner=partner, contact=contact_get_or_create(phone=phone), name=name, role="manager"
+    )
+    return partner

@@ -22,3 +22,14 @@ def run_tasks(django_capture_on_commit_callbacks):
             return function(*args, **kwargs)
 
     return run
+
+
+def pytest_sessionstart(session) -> None:
+    """CI must test against PostgreSQL, never silently against SQLite."""
+    import os
+
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if os.environ.get("CI") == "true" and "postgresql" not in engine:
+        pytest.exit(f"CI runs the tests on PostgreSQL; DATABASE_URL gives {engine}", returncode=1)

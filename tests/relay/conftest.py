@@ -1,6 +1,9 @@
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from relay.models import Leg
+from relay.services.outbound import leg_get
 from relay.services.sessions import PartyInput, session_open
 from tests.relay import wa
 from tests.relay.factories import PoolFactory, ProxyNumberFactory, partner_with_contact
@@ -65,3 +68,10 @@ def write(post_webhook, sender: str, number, **kwargs):
     response = post_webhook(wa.envelope(number.phone_number_id, messages=[item]))
     assert response.status_code == 200
     return item
+
+
+def open_windows(session) -> None:
+    """Both participants wrote a moment ago: their 24-hour windows are open."""
+    for p in session.participants.all():
+        leg = leg_get(contact=p.contact, proxy_number=p.proxy_number)
+        Leg.objects.filter(pk=leg.pk).update(last_inbound_at=timezone.now())

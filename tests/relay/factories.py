@@ -8,6 +8,7 @@ from routing.models import Partner, PartnerContact
 class TemplateFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = MessageTemplate
+        django_get_or_create = ("name", "language")
 
     name = "new_message_notice"
     language = "en_US"

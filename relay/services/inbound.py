@@ -243,7 +243,7 @@ class _Guard:
         LeakageAttempt.objects.create(
             session=self.message.session, message=self.message, kind=kind, count=count
         )
-        audit_record("privacy.redacted", message=self.message, kind=kind, count=count)
+        audit_record("privacy.redacted", message=self.message, leak=kind, count=count)
 
 
 def _strip_tags(body: str, participant: Participant) -> str:

@@ -64,9 +64,6 @@ class FakeGraph:
 
     # Handlers
     def _send(self, request: Request) -> Response:
-        if self.slow_sends:
-            self.slow_sends -= 1
-            time.sleep(1.0)
         if self.failures:
             status, code = self.failures.popleft()
             error = {
@@ -81,6 +78,9 @@ class FakeGraph:
         payload = json.loads(request.get_data())
         payload["_from"] = request.path.split("/")[2]
         self.sent.append(payload)
+        if self.slow_sends:  # accepted, but the answer comes too late for the client
+            self.slow_sends -= 1
+            time.sleep(1.0)
         wamid = f"wamid.out{next(self._ids)}"
         answer = {
             "messaging_product": "whatsapp",

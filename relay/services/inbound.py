@@ -107,6 +107,9 @@ def _handle(message: Message, leg: Leg) -> None:
     if message.type == "reaction":
         _mirror_reaction(message)
         return
+    if raw.get("type") == "system":  # e.g. the user changed number: nothing to answer
+        _reject(message, "system", None)
+        return
     if message.type == "unsupported":
         _reject(message, "unsupported", NOTICE_UNSUPPORTED)
         return

@@ -250,3 +250,51 @@ def test_a_sender_with_only_a_business_scoped_id_is_routed(
     assert (
         Message.objects.get(provider_message_id=bsuid_only["id"]).contact_id == customer.contact_id
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_message_relay_it_once(whatsapp_api, pool, partner):
+    import threading
+
+    from django.db import connection, connections
+
+    from relay.services.sessions import PartyInput, session_open
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs real concurrent transactions (PostgreSQL)")
+    session = session_open(
+        external_ref="BK-1",
+        workflow="booking",
+        customer=PartyInput(name="Sam", phone=CUSTOMER),
+        partner=partner,
+        pool=pool,
+    )
+    open_windows(session)
+    number = participant(session, "customer").proxy_number
+    body = wa.encode(
+        wa.envelope(number.phone_number_id, messages=[wa.message(CUSTOMER, body="once")])
+    )
+    barrier = threading.Barrier(3)
+    statuses = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            response = Client().post(
+                URL,
+                data=body,
+                content_type="application/json",
+                HTTP_X_HUB_SIGNATURE_256=wa.sign(body),
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200, 200, 200]
+    assert whatsapp_api.texts_to(PARTNER) == ["once"]

@@ -1,0 +1,190 @@
+"""API shapes for pools, numbers, sessions and messages. Real phone numbers are accepted as
+input and never serialized: participants are shown by role, name and proxy number."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from relay import phones
+from relay.choices import Direction, Origin, Role, SessionMode
+from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
+from relay.privacy import redact
+from routing.models import Partner, PartnerContact
+
+RELAY = "relay"  # the sender or recipient of a message that is not a participant
+# Described rather than enumerated: an enum here would be a second name for Role's choices.
+ROLE_SCHEMA = {"type": "string", "nullable": True, "description": "customer, partner or relay"}
+
+
+class E164Field(serializers.CharField):
+    """A phone number in international format, stored normalised (`+14155550123`)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> str:
+        try:
+            return phones.normalise_e164(super().to_internal_value(data))
+        except phones.InvalidPhoneNumber as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class PoolSerializer(serializers.ModelSerializer):
+    partner = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Partner.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Code of the partner this pool is reserved for.",
+    )
+
+    class Meta:
+        model = MaskingPool
+        fields = ["id", "name", "partner", "multiplexing", "notice_template", "created_at"]
+
+
+class NumberSerializer(serializers.ModelSerializer):
+    # Declared so that uniqueness is checked on the normalised number.
+    e164 = E164Field(validators=[UniqueValidator(queryset=ProxyNumber.objects.all())])
+
+    class Meta:
+        model = ProxyNumber
+        fields = ["id", "e164", "phone_number_id", "pool", "kind", "active", "created_at"]
+
+
+class NumberUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProxyNumber
+        fields = ["active"]
+
+
+class PartySerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = E164Field()
+
+
+class SessionCreateSerializer(serializers.Serializer):
+    external_ref = serializers.CharField(max_length=100)
+    workflow = serializers.CharField(max_length=50, default="booking")
+    mode = serializers.ChoiceField(SessionMode.choices, default=SessionMode.DIRECT)
+    customer = PartySerializer()
+    partner = serializers.SlugRelatedField(
+        slug_field="code", queryset=Partner.objects.filter(active=True)
+    )
+    partner_contact = serializers.PrimaryKeyRelatedField(
+        queryset=PartnerContact.objects.select_related("contact"), required=False
+    )
+    pool = serializers.PrimaryKeyRelatedField(queryset=MaskingPool.objects.all(), required=False)
+    ttl_hours = serializers.IntegerField(min_value=1, max_value=24 * 365, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        contact = attrs.get("partner_contact")
+        if contact is not None and contact.partner_id != attrs["partner"].pk:
+            raise serializers.ValidationError(
+                {"partner_contact": "does not belong to this partner"}
+            )
+        return attrs
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    proxy_number = serializers.CharField(source="proxy_number.e164", read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["role", "name", "proxy_number", "thread_tag", "multiplexed"]
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    partner = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    participants = ParticipantSerializer(many=True, read_only=True)
+    live = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RelaySession
+        fields = [
+            "id",
+            "external_ref",
+            "workflow",
+            "mode",
+            "status",
+            "live",
+            "partner",
+            "pool",
+            "handed_over",
+            "participants",
+            "created_at",
+            "expires_at",
+            "last_interaction_at",
+            "closed_at",
+            "closed_reason",
+        ]
+
+    def get_live(self, session: RelaySession) -> bool:
+        return session.is_live()
+
+
+class SessionCloseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(Role.choices)
+    text = serializers.CharField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """One message of a transcript, between a participant and the relay."""
+
+    body = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "direction",
+            "origin",
+            "type",
+            "body",
+            "status",
+            "created_at",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+        ]
+        read_only_fields = fields
+
+    def get_fields(self) -> dict:
+        # "from" is a Python keyword, so it cannot be declared as a class attribute.
+        fields = super().get_fields()
+        fields["from"] = serializers.SerializerMethodField()
+        fields["to"] = serializers.SerializerMethodField()
+        return fields
+
+    @extend_schema_field(ROLE_SCHEMA)
+    def get_from(self, message: Message) -> str | None:
+        if message.direction == Direction.INBOUND:
+            return _role_of(message.participant)
+        source = message.source
+        if message.origin == Origin.RELAYED and source is not None:
+            return _role_of(source.participant)
+        return RELAY
+
+    @extend_schema_field(ROLE_SCHEMA)
+    def get_to(self, message: Message) -> str | None:
+        if message.direction == Direction.INBOUND:
+            return RELAY
+        return _role_of(message.participant)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_body(self, message: Message) -> str:
+        # What a participant typed is stored as sent; unless the session was handed over,
+        # the contact details in it are hidden here as they were from the other side.
+        if message.direction == Direction.OUTBOUND or message.session.handed_over:
+            return message.body
+        return redact(message.body, region=phones.region_of(message.contact.phone)).text
+
+
+def _role_of(participant: Participant | None) -> str | None:
+    return participant.role if participant is not None else None

@@ -1,0 +1,177 @@
+"""REST API for masking pools, proxy numbers and relay sessions."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from relay.api.serializers import (
+    MessageCreateSerializer,
+    MessageSerializer,
+    NumberSerializer,
+    NumberUpdateSerializer,
+    PoolSerializer,
+    SessionCloseSerializer,
+    SessionCreateSerializer,
+    SessionSerializer,
+)
+from relay.choices import Origin, SessionStatus
+from relay.exceptions import SessionNotLive
+from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
+from relay.services.outbound import message_queue
+from relay.services.sessions import PartyInput, session_close, session_open, session_reopen
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Tells the OpenAPI schema (and the docs' Authorize button) how callers authenticate."""
+
+    target_class = "relay.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "http", "scheme": "bearer"}
+
+
+def validated(serializer_class: type[Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema(tags=["pools"])
+class PoolViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = MaskingPool.objects.select_related("partner").order_by("id")
+    serializer_class = PoolSerializer
+
+
+@extend_schema(tags=["numbers"])
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("pool", int, description="Pool id")]),
+    partial_update=extend_schema(request=NumberUpdateSerializer, responses=NumberSerializer),
+)
+class NumberViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = NumberSerializer
+
+    def get_queryset(self) -> QuerySet[ProxyNumber]:
+        numbers = ProxyNumber.objects.order_by("id")
+        if pool := self.request.query_params.get("pool"):
+            numbers = numbers.filter(pool=pool) if pool.isdigit() else numbers.none()
+        return numbers
+
+    def partial_update(self, request: Request, pk=None) -> Response:
+        # Only the active flag changes: a number's identity is fixed once sessions use it.
+        number = self.get_object()
+        serializer = NumberUpdateSerializer(number, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(NumberSerializer(number).data)
+
+
+def _sessions() -> QuerySet[RelaySession]:
+    participants = Participant.objects.select_related("proxy_number", "contact").order_by("role")
+    return RelaySession.objects.select_related("partner").prefetch_related(
+        Prefetch("participants", queryset=participants)
+    )
+
+
+@extend_schema(tags=["sessions"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("external_ref", str, description="Booking or order id"),
+            OpenApiParameter("status", str, enum=SessionStatus.values),
+        ]
+    )
+)
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SessionSerializer
+
+    def get_queryset(self) -> QuerySet[RelaySession]:
+        sessions = _sessions().order_by("-created_at", "-id")
+        params = self.request.query_params
+        if external_ref := params.get("external_ref"):
+            sessions = sessions.filter(external_ref=external_ref)
+        if session_status := params.get("status"):
+            sessions = sessions.filter(status=session_status)
+        return sessions
+
+    def render(self, session: RelaySession) -> dict:
+        return SessionSerializer(_sessions().get(pk=session.pk)).data
+
+    @extend_schema(
+        request=SessionCreateSerializer,
+        responses={201: SessionSerializer},
+        description="Open a masked session: each participant gets a proxy number. "
+        "409 when the pool has no number left for a participant.",
+    )
+    def create(self, request: Request) -> Response:
+        data = validated(SessionCreateSerializer, request.data)
+        ttl_hours = data.get("ttl_hours")
+        # The customer's contact is created before the session; a refusal must leave neither.
+        with transaction.atomic():
+            session = session_open(
+                external_ref=data["external_ref"],
+                workflow=data["workflow"],
+                mode=data["mode"],
+                customer=PartyInput(**data["customer"]),
+                partner=data["partner"],
+                partner_contact=data.get("partner_contact"),
+                pool=data.get("pool"),
+                ttl=timedelta(hours=ttl_hours) if ttl_hours else None,
+            )
+        return Response(self.render(session), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SessionCloseSerializer, responses=SessionSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk=None) -> Response:
+        session = self.get_object()
+        data = validated(SessionCloseSerializer, request.data)
+        return Response(self.render(session_close(session=session, reason=data["reason"])))
+
+    @extend_schema(request=None, responses=SessionSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk=None) -> Response:
+        return Response(self.render(session_reopen(session=self.get_object())))
+
+    @extend_schema(
+        responses=MessageSerializer(many=True),
+        description="The session's messages, oldest first. Bodies written by a participant "
+        "show contact details hidden unless the session was handed over.",
+    )
+    @action(detail=True, methods=["get"])
+    def transcript(self, request: Request, pk=None) -> Response:
+        session = self.get_object()
+        messages = Message.objects.filter(session=session).select_related(
+            "session", "contact", "participant", "source__participant"
+        )
+        page = self.paginate_queryset(messages.order_by("created_at", "id"))
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def messages(self, request: Request, pk=None) -> Response:
+        session = self.get_object()
+        data = validated(MessageCreateSerializer, request.data)
+        if not session.is_live():
+            raise SessionNotLive("session is closed or expired; reopen it first")
+        participant = next(p for p in session.participants.all() if p.role == data["to"])
+        with transaction.atomic():
+            messages = message_queue(participant=participant, origin=Origin.API, body=data["text"])
+        return Response(MessageSerializer(messages, many=True).data, status=201)

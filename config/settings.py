@@ -108,6 +108,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Enums that several serializers share get one stable name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "NumberKindEnum": "relay.choices.NumberKind",
+        "PartnerKindEnum": "routing.choices.PartnerKind",
+        "RoleEnum": "relay.choices.Role",
+    },
 }
 
 # django-q2 runs background work on the database by default; point it at Redis when one

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -22,10 +21,9 @@ from relay.api.serializers import (
     SessionCreateSerializer,
     SessionSerializer,
 )
-from relay.choices import Origin, SessionStatus
-from relay.exceptions import SessionNotLive
+from relay.choices import SessionStatus
 from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
-from relay.services.outbound import message_queue
+from relay.services.outbound import session_message_send
 from relay.services.sessions import PartyInput, session_close, session_open, session_reopen
 
 
@@ -124,18 +122,16 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         data = validated(SessionCreateSerializer, request.data)
         ttl_hours = data.get("ttl_hours")
-        # The customer's contact is created before the session; a refusal must leave neither.
-        with transaction.atomic():
-            session = session_open(
-                external_ref=data["external_ref"],
-                workflow=data["workflow"],
-                mode=data["mode"],
-                customer=PartyInput(**data["customer"]),
-                partner=data["partner"],
-                partner_contact=data.get("partner_contact"),
-                pool=data.get("pool"),
-                ttl=timedelta(hours=ttl_hours) if ttl_hours else None,
-            )
+        session = session_open(
+            external_ref=data["external_ref"],
+            workflow=data["workflow"],
+            mode=data["mode"],
+            customer=PartyInput(**data["customer"]),
+            partner=data["partner"],
+            partner_contact=data.get("partner_contact"),
+            pool=data.get("pool"),
+            ttl=timedelta(hours=ttl_hours) if ttl_hours else None,
+        )
         return Response(self.render(session), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SessionCloseSerializer, responses=SessionSerializer)
@@ -169,9 +165,5 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def messages(self, request: Request, pk=None) -> Response:
         session = self.get_object()
         data = validated(MessageCreateSerializer, request.data)
-        if not session.is_live():
-            raise SessionNotLive("session is closed or expired; reopen it first")
-        participant = next(p for p in session.participants.all() if p.role == data["to"])
-        with transaction.atomic():
-            messages = message_queue(participant=participant, origin=Origin.API, body=data["text"])
+        messages = session_message_send(session=session, to_role=data["to"], text=data["text"])
         return Response(MessageSerializer(messages, many=True).data, status=201)

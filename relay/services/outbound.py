@@ -20,6 +20,7 @@ from relay.choices import (
     Origin,
     TemplateStatus,
 )
+from relay.exceptions import SessionNotLive
 from relay.models import (
     Contact,
     Leg,
@@ -85,6 +86,15 @@ def message_queue(
         _queue_one(common, type="text", body=text, payload={}, reply_to=None) for text in texts
     ]
     return messages
+
+
+@transaction.atomic
+def session_message_send(*, session, to_role: str, text: str) -> list[Message]:
+    """The aggregator writes to one participant of a live session (API, agents)."""
+    if not session.is_live():
+        raise SessionNotLive("session is closed or expired; reopen it first")
+    participant = session.participants.select_related("contact", "proxy_number").get(role=to_role)
+    return message_queue(participant=participant, origin=Origin.API, body=text)
 
 
 def notice_queue(

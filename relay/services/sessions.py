@@ -26,6 +26,7 @@ class PartyInput:
     phone: str
 
 
+@transaction.atomic
 def session_open(
     *,
     external_ref: str,
@@ -40,7 +41,7 @@ def session_open(
     """Open a session between a customer and a partner's contact, each with a proxy number.
 
     All or nothing: if a number cannot be given (pool exhausted with multiplexing off), no
-    row is left behind.
+    row is left behind, not even the customer's new contact.
     """
     pool = pool or _pool_for(partner)
     if pool.partner_id and pool.partner_id != partner.pk:

@@ -40,9 +40,9 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     kind = "location"
 
 
-def partner_with_contact(phone: str, *, name: str = "Ana", **kwargs) -> Partner:
-    partner = PartnerFactory(**kwargs)
+def partner_with_contact(phone: str, *, contact_name: str = "Ana", **partner_fields) -> Partner:
+    partner = PartnerFactory(**partner_fields)
     PartnerContact.objects.create(
-        partner=partner, contact=contact_get_or_create(phone=phone), name=name, role="manager"
+        partner=partner, contact=contact_get_or_create(phone=phone), name=contact_name, role="manager"
     )
     return partner

@@ -292,3 +292,19 @@ def test_concurrent_sessions_for_one_new_contact_never_share_a_pair(pool, partne
     assert customers.values("contact").distinct().count() == 1
     pairs = list(customers.values_list("proxy_number", "thread_tag"))
     assert len(set(pairs)) == 4
+
+
+def test_a_partners_own_pool_is_used_and_closed_to_other_partners(open_session, partner, pool):
+    from tests.relay.factories import partner_with_contact
+
+    own = PoolFactory(name="downtown-only", partner=partner)
+    ProxyNumberFactory(pool=own, e164="+15550007001", phone_number_id="7001")
+    ProxyNumberFactory(pool=own, e164="+15550007002", phone_number_id="7002", kind="intake")
+
+    session = open_session(pool=None)
+
+    assert session.pool == own
+    assert {p.proxy_number.e164 for p in session.participants.all()} == {"+15550007001"}
+    other = partner_with_contact("+447700900888", code="loc-b")
+    with pytest.raises(RelayError, match="reserved for another partner"):
+        open_session("BK-9", partner=other, pool=own)

@@ -1,0 +1,524 @@
+"""The configuration console for the relay. Real numbers (and the texts and payloads that may
+carry them) are shown only to users with relay.view_real_number; everyone else sees them
+masked."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+
+from relay import crypto, phones
+from relay.exceptions import RelayError
+from relay.models import (
+    ApiKey,
+    AuditEvent,
+    ConsoleMessage,
+    Contact,
+    LeakageAttempt,
+    Leg,
+    MaskingPool,
+    Message,
+    MessageTemplate,
+    OperatorAlert,
+    OutboundHold,
+    Participant,
+    ProxyNumber,
+    RelaySession,
+    WebhookPayload,
+)
+from relay.privacy import redact
+from relay.services.outbound import outbound_resume
+from relay.services.sessions import session_close, session_reopen
+
+REAL_NUMBER_PERMISSION = "relay.view_real_number"
+HIDDEN = "Hidden: it holds real numbers."
+
+
+def sees_real_numbers(request: HttpRequest) -> bool:
+    return request.user.has_perm(REAL_NUMBER_PERMISSION)
+
+
+def pretty_json(value) -> str:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return format_html("<pre>{}</pre>", value)
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', json.dumps(value, indent=2))
+
+
+class RevealMixin:
+    """Lists and forms name the masked field; users allowed to see real numbers get the
+    revealing twin instead. Masked is the default, so a forgotten swap never leaks."""
+
+    revealed: dict[str, str] = {"number": "real_number"}
+
+    def _reveal(self, request: HttpRequest, names) -> list:
+        if not sees_real_numbers(request):
+            return list(names)
+        return [self.revealed.get(name, name) for name in names]
+
+    def get_list_display(self, request: HttpRequest):
+        return self._reveal(request, super().get_list_display(request))
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return self._reveal(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self._reveal(request, super().get_readonly_fields(request, obj))
+
+    @admin.display(description="number")
+    def number(self, obj) -> str:
+        contact = _contact_of(obj)
+        return contact.masked_identity if contact else ""
+
+    @admin.display(description="number")
+    def real_number(self, obj) -> str:
+        contact = _contact_of(obj)
+        return (contact.phone or contact.bsuid) if contact else ""
+
+
+def _contact_of(obj) -> Contact | None:
+    if isinstance(obj, Contact):
+        return obj
+    return obj.contact if getattr(obj, "contact_id", None) else None
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the relay writes: looked at here, never added, edited or deleted. Actions
+    that call services ask for the "manage" permission, which is the model's change one."""
+
+    show_full_result_count = False  # counting a large table on every page is slow
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+
+class FixedAfterCreateForm(forms.ModelForm):
+    """`fixed` fields are set once, on creation: other systems and live sessions refer to
+    them, so changing one later would break routing."""
+
+    fixed: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in self.fixed:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+
+class ProxyNumberForm(FixedAfterCreateForm):
+    fixed = ("e164", "phone_number_id")
+
+    class Meta:
+        model = ProxyNumber
+        fields = ("pool", "e164", "phone_number_id", "kind", "active")
+
+    def clean_e164(self) -> str:
+        try:
+            return phones.normalise_e164(self.cleaned_data["e164"])
+        except phones.InvalidPhoneNumber as exc:
+            raise forms.ValidationError(f"This number {exc}.") from exc
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "language", "status", "has_sender_parameter")
+    list_filter = ("status", "language")
+    search_fields = ("name",)
+
+
+class ProxyNumberInline(admin.TabularInline):
+    model = ProxyNumber
+    form = ProxyNumberForm
+    fields = ("e164", "phone_number_id", "kind", "active", "backoff_until")
+    readonly_fields = ("backoff_until",)
+    extra = 1
+    can_delete = False  # numbers are referenced by sessions; deactivate one instead
+
+
+@admin.register(MaskingPool)
+class MaskingPoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "partner", "multiplexing", "notice_template", "number_count")
+    list_filter = ("multiplexing",)
+    search_fields = ("name", "partner__name", "partner__code")
+    list_select_related = ("partner", "notice_template")
+    autocomplete_fields = ("partner", "notice_template")
+    inlines = (ProxyNumberInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(number_count=Count("numbers"))
+
+    @admin.display(description="numbers", ordering="number_count")
+    def number_count(self, pool) -> int:
+        return pool.number_count
+
+
+@admin.register(ProxyNumber)
+class ProxyNumberAdmin(admin.ModelAdmin):
+    form = ProxyNumberForm
+    list_display = ("e164", "phone_number_id", "pool", "kind", "active", "backoff_until")
+    list_filter = ("kind", "active", "pool")
+    search_fields = ("e164", "phone_number_id")
+    list_select_related = ("pool",)
+    autocomplete_fields = ("pool",)
+    readonly_fields = ("backoff_until", "backoff_level", "created_at")
+
+
+@admin.register(Contact)
+class ContactAdmin(RevealMixin, admin.ModelAdmin):
+    list_display = ("__str__", "number", "created_at")
+    fields = ("display_name", "number", "created_at")
+    readonly_fields = ("number", "created_at")
+    search_fields = ("display_name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Contacts come from partners' contact lists, sessions and inbound messages.
+        return False
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        # Numbers are encrypted: only an exact number can be found, through its lookup hash,
+        # and only by someone allowed to see it (anyone else could probe for numbers).
+        if not sees_real_numbers(request):
+            return found, duplicates
+        try:
+            e164 = phones.normalise_e164(search_term)
+        except phones.InvalidPhoneNumber:
+            return found, duplicates
+        return found | queryset.filter(phone_hash=crypto.lookup_hash(e164)), duplicates
+
+
+class ParticipantInline(RevealMixin, admin.TabularInline):
+    model = Participant
+    fields = ("role", "name", "number", "proxy_number", "thread_tag", "multiplexed", "active")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("contact", "proxy_number")
+
+
+class MessageTextMixin:
+    """A message's text, with contact details redacted for those who may not see them: an
+    inbound text is kept as written, before the privacy guard ran."""
+
+    revealed = {"number": "real_number", "text": "full_text", "payload_hidden": "payload_json"}
+
+    @admin.display(description="text")
+    def text(self, message: Message) -> str:
+        return redact(message.body).text if message.body else ""
+
+    @admin.display(description="text")
+    def full_text(self, message: Message) -> str:
+        return message.body
+
+    @admin.display(description="payload")
+    def payload_hidden(self, message: Message) -> str:
+        return HIDDEN
+
+    @admin.display(description="payload")
+    def payload_json(self, message: Message) -> str:
+        return pretty_json(message.payload)
+
+
+class TranscriptInline(MessageTextMixin, RevealMixin, admin.TabularInline):
+    model = Message
+    verbose_name_plural = "transcript"
+    fk_name = "session"
+    fields = ("created_at", "direction", "participant", "origin", "type", "text", "status")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("participant__session")
+
+
+@admin.register(RelaySession)
+class RelaySessionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "external_ref",
+        "workflow",
+        "mode",
+        "status",
+        "partner",
+        "pool",
+        "last_interaction_at",
+        "expires_at",
+    )
+    list_filter = ("status", "mode", "workflow", "handed_over", "pool")
+    search_fields = ("external_ref", "partner__code", "partner__name")
+    list_select_related = ("partner", "pool")
+    readonly_fields = (
+        "external_ref",
+        "workflow",
+        "mode",
+        "status",
+        "pool",
+        "partner",
+        "handed_over",
+        "ttl",
+        "expires_at",
+        "last_interaction_at",
+        "created_at",
+        "closed_at",
+        "closed_reason",
+    )
+    fields = readonly_fields
+    inlines = (ParticipantInline, TranscriptInline)
+    actions = ("close", "reopen")
+
+    @admin.action(description="Close the selected sessions", permissions=["manage"])
+    def close(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            "closed",
+            lambda session: session_close(session=session, reason="closed in the admin"),
+        )
+
+    @admin.action(description="Reopen the selected sessions", permissions=["manage"])
+    def reopen(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(request, queryset, "reopened", lambda s: session_reopen(session=s))
+
+    def _each(self, request: HttpRequest, queryset: QuerySet, done: str, service) -> None:
+        count = 0
+        for session in queryset:
+            try:
+                service(session)
+            except RelayError as exc:
+                self.message_user(request, f"{session.external_ref}: {exc}", messages.WARNING)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"{count} session(s) {done}.", messages.SUCCESS)
+
+
+@admin.register(Participant)
+class ParticipantAdmin(RevealMixin, ReadOnlyAdmin):
+    list_display = ("session", "role", "name", "number", "proxy_number", "thread_tag", "active")
+    list_filter = ("role", "active", "multiplexed")
+    search_fields = ("session__external_ref", "name", "thread_tag")
+    list_select_related = ("session", "contact", "proxy_number")
+    fields = (
+        "session",
+        "role",
+        "name",
+        "number",
+        "proxy_number",
+        "thread_tag",
+        "multiplexed",
+        "active",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Leg)
+class LegAdmin(RevealMixin, ReadOnlyAdmin):
+    list_display = ("number", "proxy_number", "last_inbound_at", "window_open", "backoff_until")
+    search_fields = ("proxy_number__e164",)
+    list_select_related = ("contact", "proxy_number")
+    fields = (
+        "number",
+        "proxy_number",
+        "last_inbound_at",
+        "backoff_until",
+        "backoff_level",
+        "last_stranger_notice_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="24-hour window open", boolean=True)
+    def window_open(self, leg: Leg) -> bool:
+        return leg.window_open()
+
+
+@admin.register(Message)
+class MessageAdmin(MessageTextMixin, RevealMixin, ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "session",
+        "direction",
+        "origin",
+        "type",
+        "short_text",
+        "status",
+        "proxy_number",
+    )
+    list_filter = ("direction", "origin", "type", "status")
+    search_fields = ("session__external_ref", "provider_message_id")
+    list_select_related = ("session", "proxy_number")
+    fields = (
+        "session",
+        "participant",
+        "direction",
+        "origin",
+        "number",
+        "proxy_number",
+        "type",
+        "text",
+        "payload_hidden",
+        "status",
+        "provider_message_id",
+        "source",
+        "reply_to",
+        "wa_timestamp",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "delivered_at",
+        "read_at",
+        "failed_at",
+        "error_code",
+        "error_message",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="text")
+    def short_text(self, message: Message) -> str:
+        text = self.text(message)
+        return text if len(text) <= 60 else text[:59] + "…"
+
+
+@admin.register(LeakageAttempt)
+class LeakageAttemptAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "session", "message", "kind", "count")
+    list_filter = ("kind",)
+    search_fields = ("session__external_ref",)
+    list_select_related = ("session", "message")
+
+
+@admin.register(WebhookPayload)
+class WebhookPayloadAdmin(RevealMixin, ReadOnlyAdmin):
+    revealed = {"body_hidden": "body_json"}
+    list_display = ("__str__", "received_at", "processed_at", "has_error")
+    list_filter = ("processed_at",)
+    fields = ("received_at", "processed_at", "error", "body_hidden")
+    readonly_fields = fields
+
+    @admin.display(description="error", boolean=True)
+    def has_error(self, payload: WebhookPayload) -> bool:
+        return bool(payload.error)
+
+    @admin.display(description="body")
+    def body_hidden(self, payload: WebhookPayload) -> str:
+        return HIDDEN
+
+    @admin.display(description="body")
+    def body_json(self, payload: WebhookPayload) -> str:
+        return pretty_json(payload.body)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "session", "message")
+    list_filter = ("kind",)
+    search_fields = ("kind", "session__external_ref")
+    list_select_related = ("session", "message")
+    fields = ("created_at", "kind", "session", "message", "detail")
+    readonly_fields = fields
+
+
+@admin.register(OutboundHold)
+class OutboundHoldAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "error_code", "reason", "cleared_at")
+    list_filter = ("cleared_at",)
+    actions = ("resume_sending",)
+
+    @admin.action(description="Resume sending (clears every open hold)", permissions=["manage"])
+    def resume_sending(self, request: HttpRequest, queryset: QuerySet) -> None:
+        queued = outbound_resume()
+        self.message_user(request, f"Sending resumed; {queued} waiting message(s) queued again.")
+
+
+@admin.register(OperatorAlert)
+class OperatorAlertAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "message", "resolved_at")
+    list_filter = ("resolved_at", "kind")
+    search_fields = ("kind", "message")
+    actions = ("mark_resolved",)
+
+    @admin.action(description="Mark the selected alerts resolved", permissions=["manage"])
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"{count} alert(s) resolved.")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Keys are made with `manage.py create_api_key NAME`, which shows the key once."""
+
+    list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix")
+    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    @admin.action(description="Revoke the selected keys", permissions=["manage"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} key(s) revoked.")
+
+
+@admin.register(ConsoleMessage)
+class ConsoleMessageAdmin(RevealMixin, ReadOnlyAdmin):
+    """What the console provider 'sent'; the payload names the recipient's real number."""
+
+    revealed = {"number": "real_number", "payload_hidden": "payload_json"}
+    list_display = ("provider_message_id", "phone_number_id", "number", "type", "created_at")
+    search_fields = ("provider_message_id", "phone_number_id")
+    fields = ("provider_message_id", "phone_number_id", "number", "created_at", "payload_hidden")
+    readonly_fields = fields
+
+    @admin.display(description="type")
+    def type(self, message: ConsoleMessage) -> str:
+        return message.payload.get("type", "")
+
+    @admin.display(description="to")
+    def number(self, message: ConsoleMessage) -> str:
+        return phones.mask(message.payload.get("to", ""))
+
+    @admin.display(description="to")
+    def real_number(self, message: ConsoleMessage) -> str:
+        return message.payload.get("to", "")
+
+    @admin.display(description="payload")
+    def payload_hidden(self, message: ConsoleMessage) -> str:
+        return HIDDEN
+
+    @admin.display(description="payload")
+    def payload_json(self, message: ConsoleMessage) -> str:
+        return pretty_json(message.payload)

@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from relay.models import MaskingPool, MessageTemplate, ProxyNumber, RelaySession
+from relay.services.contacts import contact_get_or_create
+from relay.services.sessions import PartyInput, session_open
+from routing.choices import PartnerKind
+from routing.models import Partner, PartnerContact
+
+DEMO_LOGIN = ("admin", "admin")
+NUMBERS = (("+15550001001", "1001"), ("+15550001002", "1002"))
+PARTNER_CONTACT = PartyInput(name="Ana", phone="+447700900123")
+CUSTOMER = PartyInput(name="Sam", phone="+14155550123")
+BOOKING = "BK-1001"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data for local work: an admin/admin login, a pool with two numbers, a "
+        "partner with a contact and an open session. Running it again changes nothing."
+    )
+
+    def handle(self, *args, **options) -> None:
+        # The demo login has a well-known password: never on a server.
+        if not settings.DEBUG:
+            raise CommandError(
+                "load_demo creates an admin/admin login: it runs only with DEBUG=true"
+            )
+        with transaction.atomic():
+            self._load()
+        self.stdout.write(
+            f"Demo data ready: login {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}, session {BOOKING} between "
+            f"{CUSTOMER.name} ({CUSTOMER.phone}) and {PARTNER_CONTACT.name} "
+            f"({PARTNER_CONTACT.phone})."
+        )
+
+    def _load(self) -> None:
+        username, password = DEMO_LOGIN
+        User = get_user_model()
+        if not User.objects.filter(username=username).exists():
+            User.objects.create_superuser(username=username, email="", password=password)
+        template, _ = MessageTemplate.objects.get_or_create(
+            name="new_message_notice", language="en_US"
+        )
+        pool, _ = MaskingPool.objects.get_or_create(
+            name="default", defaults={"notice_template": template}
+        )
+        for e164, phone_number_id in NUMBERS:
+            ProxyNumber.objects.get_or_create(
+                e164=e164, defaults={"pool": pool, "phone_number_id": phone_number_id}
+            )
+        partner, _ = Partner.objects.get_or_create(
+            code="loc-a", defaults={"name": "Downtown Hub", "kind": PartnerKind.LOCATION}
+        )
+        contact = contact_get_or_create(phone=PARTNER_CONTACT.phone, name=PARTNER_CONTACT.name)
+        PartnerContact.objects.get_or_create(
+            partner=partner,
+            contact=contact,
+            defaults={"name": PARTNER_CONTACT.name, "role": "manager"},
+        )
+        if not RelaySession.objects.filter(external_ref=BOOKING).exists():
+            session_open(
+                external_ref=BOOKING,
+                workflow="booking",
+                mode="direct",
+                customer=CUSTOMER,
+                partner=partner,
+                pool=pool,
+            )

@@ -1,0 +1,61 @@
+from django import forms
+
+from relay import phones
+from relay.models import ProxyNumber
+
+
+class PhoneField(forms.CharField):
+    def clean(self, value) -> str:
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return phones.normalise_e164(value)
+        except phones.InvalidPhoneNumber as exc:
+            raise forms.ValidationError(f"This number {exc}.") from exc
+
+
+class PhoneForm(forms.Form):
+    phone = PhoneField(
+        label="Be the phone",
+        widget=forms.TextInput(attrs={"placeholder": "+14155550123", "autocomplete": "off"}),
+    )
+
+
+class ProxyNumberChoice(forms.ModelChoiceField):
+    def label_from_instance(self, number: ProxyNumber) -> str:
+        return f"{number.e164} ({number.pool.name}, {number.get_kind_display().lower()})"
+
+
+class SendForm(forms.Form):
+    """A text typed on the phone, or a tap on a list row or reply button."""
+
+    phone = PhoneField(widget=forms.HiddenInput)
+    number = ProxyNumberChoice(
+        ProxyNumber.objects.filter(active=True).select_related("pool").order_by("e164"),
+        label="To",
+        empty_label=None,
+    )
+    text = forms.CharField(required=False, max_length=4096)
+    reply_kind = forms.ChoiceField(
+        required=False, choices=[("list_reply", "list row"), ("button_reply", "button")]
+    )
+    reply_id = forms.CharField(required=False, max_length=256)
+    reply_title = forms.CharField(required=False, max_length=256)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("text", "").strip() and not cleaned.get("reply_id"):
+            raise forms.ValidationError("Type a message first.")
+        return cleaned
+
+    @property
+    def reply(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("reply_id"):
+            return None
+        return {
+            "kind": data.get("reply_kind") or "list_reply",
+            "id": data["reply_id"],
+            "title": data.get("reply_title", ""),
+        }

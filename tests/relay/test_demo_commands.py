@@ -1,0 +1,128 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django_q.models import Schedule
+
+from relay.management.commands import devserver
+from relay.models import Contact, MaskingPool, MessageTemplate, ProxyNumber, RelaySession
+from routing.models import Partner, PartnerContact
+
+
+def run(name: str, *args) -> str:
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def test_load_demo_twice_creates_one_of_each_thing(settings, db):
+    settings.DEBUG = True
+
+    run("load_demo")
+    run("load_demo")
+
+    admin = get_user_model().objects.get()
+    assert admin.username == "admin" and admin.is_superuser and admin.check_password("admin")
+    assert MessageTemplate.objects.get().name == "new_message_notice"
+    pool = MaskingPool.objects.get(name="default")
+    assert pool.notice_template.name == "new_message_notice"
+    assert sorted(pool.numbers.values_list("e164", "phone_number_id")) == [
+        ("+15550001001", "1001"),
+        ("+15550001002", "1002"),
+    ]
+    assert ProxyNumber.objects.count() == 2
+    partner = Partner.objects.get()
+    assert (partner.code, partner.name, partner.kind) == ("loc-a", "Downtown Hub", "location")
+    ana = PartnerContact.objects.get()
+    assert (ana.name, ana.role, ana.contact.phone) == ("Ana", "manager", "+447700900123")
+    assert Contact.objects.count() == 2
+    session = RelaySession.objects.get()
+    assert (session.external_ref, session.workflow, session.mode) == (
+        "BK-1001",
+        "booking",
+        "direct",
+    )
+    customer = session.participants.get(role="customer")
+    assert (customer.name, customer.contact.phone) == ("Sam", "+14155550123")
+
+
+def test_load_demo_refuses_without_debug(settings, db):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        run("load_demo")
+
+    assert not get_user_model().objects.exists()
+
+
+def test_setup_schedules_twice_leaves_one_schedule(db):
+    run("setup_schedules")
+    run("setup_schedules")
+
+    schedule = Schedule.objects.get()
+    assert schedule.name == "relay.sweep" and schedule.func == "relay.tasks.sweep"
+    assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
+
+
+def test_setup_schedules_repairs_an_edited_schedule(db):
+    Schedule.objects.create(name="relay.sweep", func="relay.tasks.sweep", schedule_type="D")
+    Schedule.objects.create(name="relay.sweep", func="relay.tasks.sweep", schedule_type="D")
+
+    run("setup_schedules")
+
+    schedule = Schedule.objects.get()
+    assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
+
+
+def test_devserver_refuses_without_debug(settings, db):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        run("devserver")
+
+
+class FakeWorker:
+    def __init__(self, args) -> None:
+        self.args, self.stopped = args, False
+
+    def poll(self):
+        return 0 if self.stopped else None
+
+    def terminate(self) -> None:
+        self.stopped = True
+
+    def wait(self, timeout=None) -> int:
+        return 0
+
+
+def test_devserver_sets_up_then_stops_the_worker_when_the_server_stops(settings, db, monkeypatch):
+    settings.DEBUG = True
+    workers, commands = [], []
+
+    def fake_call_command(name, *args, **kwargs):
+        commands.append((name, *args))
+        if name == "runserver":
+            raise KeyboardInterrupt  # the developer pressed Ctrl-C
+
+    def start(args):
+        workers.append(FakeWorker(args))
+        return workers[-1]
+
+    monkeypatch.setattr(devserver, "call_command", fake_call_command)
+    monkeypatch.setattr(devserver.subprocess, "Popen", start)
+    monkeypatch.setattr(devserver.signal, "signal", lambda *args: None)
+    out = StringIO()
+
+    with pytest.raises(KeyboardInterrupt):
+        call_command("devserver", "--port", "8765", stdout=out)
+
+    assert commands == [
+        ("migrate",),
+        ("load_demo",),
+        ("setup_schedules",),
+        ("runserver", "127.0.0.1:8765"),
+    ]
+    assert workers[0].args[-1] == "qcluster" and workers[0].stopped
+    assert "http://127.0.0.1:8765/simulator/" in out.getvalue()
+    assert "admin / admin" in out.getvalue()

@@ -288,15 +288,24 @@ class LeakageAttempt(models.Model):
 
 
 class WebhookPayload(models.Model):
-    """A webhook body exactly as Meta sent it, kept before we answer 200."""
+    """A webhook body exactly as Meta sent it, kept before we answer 200. It names real
+    numbers, so it is encrypted like them."""
 
-    body = models.TextField()
+    body_ciphertext = models.TextField(editable=False)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"Webhook #{self.pk} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def body(self) -> str:
+        return crypto.decrypt(self.body_ciphertext)
+
+    @body.setter
+    def body(self, text: str) -> None:
+        self.body_ciphertext = crypto.encrypt(text)
 
 
 class OutboundHold(models.Model):

@@ -31,6 +31,7 @@ RELAYABLE = {
     "interactive",
     "button",
 }
+SENDER_FIELDS = ("from", "from_user_id")
 TAG = re.compile(r"#([A-Za-z2-9]{4})\b")
 THREAD_CHOICE = "thread:"
 STRANGER_NOTICE_EVERY = timedelta(hours=1)
@@ -72,7 +73,8 @@ def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message
                     if raw.get("type") in RELAYABLE | {"reaction"}
                     else "unsupported",
                     body=_text_of(raw),
-                    payload=raw,
+                    # The sender is the contact (encrypted); their number is not kept twice.
+                    payload={k: v for k, v in raw.items() if k not in SENDER_FIELDS},
                     provider_message_id=raw["id"],
                     status=MessageStatus.RECEIVED,
                     wa_timestamp=unix_time(raw.get("timestamp")),

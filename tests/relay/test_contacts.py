@@ -87,3 +87,16 @@ def test_a_session_cannot_take_a_third_participant(open_session):
             proxy_number=customer.proxy_number,
             thread_tag="ZZZZ",
         )
+
+
+def test_webhook_payloads_and_inbound_messages_keep_no_number_in_clear(db, post_webhook, pool):
+    from relay.models import Message, WebhookPayload
+    from tests.relay import wa
+
+    post_webhook(wa.envelope("1001", messages=[wa.message("+14155550123", body="hi")]))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body_ciphertext FROM relay_webhookpayload")
+        assert "4155550123" not in cursor.fetchone()[0]
+    assert "4155550123" in WebhookPayload.objects.get().body
+    assert "4155550123" not in str(Message.objects.get(direction="in").payload)

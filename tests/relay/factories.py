@@ -43,6 +43,9 @@ class PartnerFactory(factory.django.DjangoModelFactory):
 def partner_with_contact(phone: str, *, contact_name: str = "Ana", **partner_fields) -> Partner:
     partner = PartnerFactory(**partner_fields)
     PartnerContact.objects.create(
-        partner=partner, contact=contact_get_or_create(phone=phone), name=contact_name, role="manager"
+        partner=partner,
+        contact=contact_get_or_create(phone=phone),
+        name=contact_name,
+        role="manager",
     )
     return partner

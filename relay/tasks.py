@@ -11,6 +11,11 @@ from relay.services import outbound
 from relay.services.sessions import sessions_expire_lapsed
 from relay.services.webhooks import webhook_process
 
+# Periodic jobs, by schedule name: (task, every so many minutes). `setup_schedules` installs them.
+SCHEDULES = {
+    "relay.sweep": ("relay.tasks.sweep", 1),
+}
+
 
 def process_webhook(payload_id: int) -> None:
     webhook_process(payload_id=payload_id)

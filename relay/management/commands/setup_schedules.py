@@ -1,10 +1,7 @@
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
-# name -> (task, every so many minutes)
-SCHEDULES = {
-    "relay.sweep": ("relay.tasks.sweep", 1),
-}
+from relay.tasks import SCHEDULES
 
 
 class Command(BaseCommand):

@@ -31,6 +31,7 @@ from relay.models import (
     WebhookPayload,
 )
 from relay.privacy import redact
+from relay.services.alerts import alerts_resolve
 from relay.services.outbound import outbound_resume
 from relay.services.sessions import session_close, session_reopen
 
@@ -184,8 +185,14 @@ class ProxyNumberAdmin(admin.ModelAdmin):
 class ContactAdmin(RevealMixin, admin.ModelAdmin):
     list_display = ("__str__", "number", "created_at")
     fields = ("display_name", "number", "created_at")
-    readonly_fields = ("number", "created_at")
-    search_fields = ("display_name",)
+    readonly_fields = fields
+
+    # The WhatsApp profile name is as personal as the number: same permission.
+    def get_fields(self, request: HttpRequest, obj=None) -> list:
+        fields = super().get_fields(request, obj)
+        return fields if sees_real_numbers(request) else [f for f in fields if f != "display_name"]
+
+    search_fields = ("display_name",)  # results only for those allowed to see them (below)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Contacts come from partners' contact lists, sessions and inbound messages.
@@ -196,7 +203,7 @@ class ContactAdmin(RevealMixin, admin.ModelAdmin):
         # Numbers are encrypted: only an exact number can be found, through its lookup hash,
         # and only by someone allowed to see it (anyone else could probe for numbers).
         if not sees_real_numbers(request):
-            return found, duplicates
+            return (queryset.none() if search_term else found), duplicates
         try:
             e164 = phones.normalise_e164(search_term)
         except phones.InvalidPhoneNumber:
@@ -472,7 +479,7 @@ class OperatorAlertAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark the selected alerts resolved", permissions=["manage"])
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        count = alerts_resolve(alerts=queryset)
         self.message_user(request, f"{count} alert(s) resolved.")
 
 

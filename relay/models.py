@@ -102,7 +102,8 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or self.masked_identity
+        # The WhatsApp profile name is personal data too: shown where numbers are.
+        return self.masked_identity
 
     @property
     def phone(self) -> str:
@@ -294,6 +295,7 @@ class WebhookPayload(models.Model):
     body_ciphertext = models.TextField(editable=False)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
 
     def __str__(self) -> str:

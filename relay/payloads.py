@@ -41,7 +41,8 @@ def _body(message: Message, media_id: str | None) -> dict:
             body["filename"] = data["filename"]
         return body
     if kind == "location":
-        return {k: data[k] for k in ("latitude", "longitude", "name", "address") if data.get(k)}
+        fields = ("latitude", "longitude", "name", "address")
+        return {k: data[k] for k in fields if data.get(k) is not None}
     if kind == "reaction":
         return {"message_id": data["message_id"], "emoji": data.get("emoji", "")}
     if kind == "template":

@@ -18,18 +18,17 @@ URL = re.compile(
     r"\b(?:https?://|www\.|wa\.me/|t\.me/)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|me|co|in|uk|de)(?:/\S*)?\b",
     re.IGNORECASE,
 )
-# Long runs of digits with separators that a phone matcher for the wrong region would miss.
-DIGIT_RUN = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
+# Long runs of digits with separators that a phone matcher for the wrong region would miss;
+# not references such as "#12345678" or "BK-12345678".
+DIGIT_RUN = re.compile(r"(?<![\w#/])(?<!\w-)\+?\d[\d\s().-]{6,}\d(?![\w])")
+# Dates and times are left alone, however many digits they hold.
+DATE_OR_TIME = re.compile(r"\b\d{1,4}([-./])\d{1,2}\1\d{1,4}\b|\b\d{1,2}:\d{2}\b")
 
 
 @dataclass
 class Redaction:
     text: str
     found: Counter = field(default_factory=Counter)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.found)
 
 
 def redact(text: str, *, region: str | None = None) -> Redaction:
@@ -65,11 +64,25 @@ def _redact_phones(text: str, region: str | None, found: Counter) -> str:
 
 
 def _redact_digit_runs(text: str, found: Counter) -> str:
+    # Each date or time stands aside as one private-use character while runs are looked for,
+    # so it neither counts as digits nor shields a number written next to it.
+    kept: list[str] = []
+
+    def set_aside(match: re.Match) -> str:
+        kept.append(match.group())
+        return chr(0xE000 + len(kept) - 1)
+
     def replace(match: re.Match) -> str:
         digits = re.sub(r"\D", "", match.group())
-        if len(digits) < 8:  # prices, dates and booking numbers are shorter
+        if len(digits) < 8:  # prices and short references stay
             return match.group()
         found[LeakKind.PHONE] += 1
         return MARKERS[LeakKind.PHONE]
 
-    return DIGIT_RUN.sub(replace, text)
+    text = DIGIT_RUN.sub(replace, DATE_OR_TIME.sub(set_aside, text))
+
+    def restore(match: re.Match) -> str:
+        index = ord(match.group()) - 0xE000
+        return kept[index] if index < len(kept) else match.group()
+
+    return re.sub("[\ue000-\uf8ff]", restore, text)

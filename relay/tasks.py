@@ -1,5 +1,6 @@
 """Background work: each task loads rows by id and calls one service."""
 
+import logging
 from datetime import timedelta
 
 from django.db.models import Q
@@ -8,13 +9,18 @@ from django.utils import timezone
 from relay.choices import Direction, MessageStatus
 from relay.models import Message, WebhookPayload
 from relay.services import outbound
+from relay.services.inbound import inbound_expire_unchosen
 from relay.services.sessions import sessions_expire_lapsed
 from relay.services.webhooks import webhook_process
+
+logger = logging.getLogger(__name__)
 
 # Periodic jobs, by schedule name: (task, every so many minutes). `setup_schedules` installs them.
 SCHEDULES = {
     "relay.sweep": ("relay.tasks.sweep", 1),
 }
+WEBHOOK_ATTEMPTS = 10
+SWEEP_BATCH = 500
 
 
 def process_webhook(payload_id: int) -> None:
@@ -32,17 +38,39 @@ def deliver_in_order(message_ids: list[int]) -> None:
 
 def sweep() -> None:
     """Every minute: retries that are due, sends a dead worker left half-done, webhooks
-    whose handling failed, sessions that went idle."""
+    whose handling failed, sessions that went idle. One failing step does not stop the rest."""
     now = timezone.now()
+    for step in (_queue_due_messages, _reconcile, _reprocess_webhooks, _expire):
+        try:
+            step(now)
+        except Exception:
+            logger.exception("sweep step %s failed", step.__name__)
+
+
+def _queue_due_messages(now) -> None:
     due = Message.objects.filter(direction=Direction.OUTBOUND, status=MessageStatus.QUEUED).filter(
         Q(next_attempt_at__lte=now)
         | Q(next_attempt_at__isnull=True, created_at__lte=now - timedelta(minutes=1))
     )
-    deliver_in_order(list(due.order_by("id").values_list("id", flat=True)[:500]))
-    outbound.messages_reconcile_stuck(now=now)
-    stale = WebhookPayload.objects.filter(
-        processed_at__isnull=True, received_at__lte=now - timedelta(minutes=1)
+    outbound.messages_enqueue_by_leg(
+        list(due.order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
     )
-    for payload_id in stale.values_list("id", flat=True)[:100]:
+
+
+def _reconcile(now) -> None:
+    outbound.messages_reconcile_stuck(now=now)
+
+
+def _reprocess_webhooks(now) -> None:
+    failed = WebhookPayload.objects.filter(
+        processed_at__isnull=True,
+        received_at__lte=now - timedelta(minutes=1),
+        attempts__lt=WEBHOOK_ATTEMPTS,
+    ).order_by("id")
+    for payload_id in failed.values_list("id", flat=True)[:100]:
         webhook_process(payload_id=payload_id)
+
+
+def _expire(now) -> None:
     sessions_expire_lapsed()
+    inbound_expire_unchosen(now=now)

@@ -10,28 +10,20 @@ from django.utils import timezone
 
 from relay import phones
 from relay.audit import audit_record
-from relay.choices import Direction, MessageStatus, Origin, SessionMode
+from relay.choices import MEDIA_TYPES, Direction, MessageStatus, Origin, SessionMode
 from relay.models import LeakageAttempt, Leg, Message, Participant, ProxyNumber
 from relay.privacy import redact
-from relay.queue import enqueue
 from relay.services import outbound
 from relay.services.contacts import contact_for_sender
-from relay.services.sessions import session_end, session_touch
+from relay.services.sessions import session_expire, session_touch
 from relay.services.statuses import unix_time
+from relay.services.windows import leg_lock, leg_window_opened
 
-RELAYABLE = {
-    "text",
-    "image",
-    "video",
-    "audio",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "interactive",
-    "button",
-}
-SENDER_FIELDS = ("from", "from_user_id")
+RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "button"}
+# What an inbound row keeps of Meta's message: its content, not who sent it (the contact,
+# encrypted, says that) and not `system` notices, which carry old and new numbers.
+KEPT_FIELDS = ("id", "timestamp", "type", "context", "errors")
+CHOICE_ASKED_WITHIN = timedelta(hours=1)
 TAG = re.compile(r"#([A-Za-z2-9]{4})\b")
 THREAD_CHOICE = "thread:"
 STRANGER_NOTICE_EVERY = timedelta(hours=1)
@@ -73,8 +65,7 @@ def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message
                     if raw.get("type") in RELAYABLE | {"reaction"}
                     else "unsupported",
                     body=_text_of(raw),
-                    # The sender is the contact (encrypted); their number is not kept twice.
-                    payload={k: v for k, v in raw.items() if k not in SENDER_FIELDS},
+                    payload=_kept(raw),
                     provider_message_id=raw["id"],
                     status=MessageStatus.RECEIVED,
                     wa_timestamp=unix_time(raw.get("timestamp")),
@@ -86,14 +77,24 @@ def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message
     return message
 
 
+def _kept(raw: dict) -> dict:
+    kind = raw.get("type")
+    kept = {k: raw[k] for k in KEPT_FIELDS if k in raw}
+    if kind in raw and kind != "system":
+        kept[kind] = raw[kind]
+    return kept
+
+
 def _open_window(message: Message) -> Leg:
-    leg = outbound.leg_get(contact=message.contact, proxy_number=message.proxy_number)
+    """The sender just wrote: their window on this number is open, and what waited for
+    them can go. The leg stays locked until the message is handled."""
+    leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
     at = message.wa_timestamp
     if leg.last_inbound_at is None or at > leg.last_inbound_at:
         Leg.objects.filter(pk=leg.pk).update(last_inbound_at=at)
         leg.last_inbound_at = at
     if leg.window_open():
-        outbound.leg_window_opened(leg=leg)
+        leg_window_opened(leg=leg)
     return leg
 
 
@@ -129,16 +130,10 @@ def _route(message: Message):
     candidates = _live_candidates(message)
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    context_id = (message.payload.get("context") or {}).get("id")
-    if context_id:
-        quoted = Message.objects.filter(
-            provider_message_id=context_id,
-            contact=message.contact,
-            proxy_number=message.proxy_number,
-        ).first()
-        for candidate in candidates:
-            if quoted and quoted.session_id == candidate.session_id:
-                return candidate
+    quoted = _quoted(message)
+    for candidate in candidates:
+        if quoted and quoted.session_id == candidate.session_id:
+            return candidate
     tags = {tag.upper() for tag in TAG.findall(message.body)}
     matching = [c for c in candidates if c.thread_tag in tags]
     if len(matching) == 1:
@@ -155,7 +150,7 @@ def _live_candidates(message: Message) -> list[Participant]:
         if participant.session.is_live():
             candidates.append(participant)
         else:
-            session_end(session=participant.session, status="expired", reason="idle too long")
+            session_expire(session=participant.session)
     return candidates
 
 
@@ -194,7 +189,7 @@ def _relay_content(message: Message, *, region: str | None) -> tuple[str, str, d
     raw = message.payload
     kind = raw["type"]
     guard = _Guard(message, region)
-    if kind in ("image", "video", "audio", "document", "sticker"):
+    if kind in MEDIA_TYPES:
         media = raw[kind]
         payload = {
             "media_id": media.get("id"),
@@ -261,14 +256,19 @@ def _strip_tags(body: str, participant: Participant) -> str:
     )
 
 
+def _quoted(message: Message, wamid: str | None = None) -> Message | None:
+    """The message on this leg that `message` quotes (or `wamid` names), if we know it."""
+    wamid = wamid or (message.payload.get("context") or {}).get("id")
+    if not wamid:
+        return None
+    return Message.objects.filter(
+        provider_message_id=wamid, contact=message.contact, proxy_number=message.proxy_number
+    ).first()
+
+
 def _counterpart_of_quoted(message: Message, counterpart: Participant) -> Message | None:
     """The message on the other leg that matches the one being quoted here, if any."""
-    context_id = (message.payload.get("context") or {}).get("id")
-    if not context_id:
-        return None
-    quoted = Message.objects.filter(
-        provider_message_id=context_id, contact=message.contact, proxy_number=message.proxy_number
-    ).first()
+    quoted = _quoted(message)
     return _twin_on_other_leg(quoted, counterpart) if quoted else None
 
 
@@ -282,18 +282,16 @@ def _twin_on_other_leg(message: Message, counterpart: Participant) -> Message | 
 
 def _mirror_reaction(message: Message) -> None:
     reaction = message.payload.get("reaction") or {}
-    target = (
-        Message.objects.filter(
-            provider_message_id=reaction.get("message_id"),
-            contact=message.contact,
-            proxy_number=message.proxy_number,
-        )
-        .select_related("session", "participant")
-        .first()
-    )
+    target = _quoted(message, reaction.get("message_id"))
     participant = _participant_for(target, message)
     if target is None or participant is None:
         _reject(message, "reaction_target_unknown", None)
+        return
+    if participant.session.mode == SessionMode.MEDIATED:
+        Message.objects.filter(pk=message.pk).update(
+            session=participant.session, participant=participant
+        )
+        _set_status(message, MessageStatus.AWAITING_AGENT)
         return
     counterpart = participant.session.participants.exclude(pk=participant.pk).get()
     mirrored = _twin_on_other_leg(target, counterpart)
@@ -339,7 +337,9 @@ def _ask_which_thread(message: Message) -> None:
     already_asked = Message.objects.filter(
         contact=message.contact,
         proxy_number=message.proxy_number,
-        status=MessageStatus.AWAITING_CHOICE,
+        origin=Origin.NOTICE,
+        type="interactive",
+        created_at__gte=timezone.now() - CHOICE_ASKED_WITHIN,
     ).exists()
     _set_status(message, MessageStatus.AWAITING_CHOICE)
     audit_record("inbound.awaiting_choice", message=message)
@@ -361,16 +361,9 @@ def _ask_which_thread(message: Message) -> None:
         "footer": {"text": "Or start your message with its #tag"},
         "action": {"button": "Choose", "sections": [{"title": "Conversations", "rows": rows}]},
     }
-    choice = Message.objects.create(
-        direction=Direction.OUTBOUND,
-        origin=Origin.NOTICE,
-        contact=message.contact,
-        proxy_number=message.proxy_number,
-        type="interactive",
-        payload={"interactive": interactive},
-        status=MessageStatus.QUEUED,
+    outbound.notice_queue(
+        contact=message.contact, proxy_number=message.proxy_number, interactive=interactive
     )
-    enqueue("relay.tasks.deliver_message", choice.pk)
 
 
 def _thread_chosen(message: Message, participant_id: str) -> None:
@@ -430,3 +423,13 @@ def _text_of(raw: dict) -> str:
         reply = raw["interactive"].get("button_reply") or raw["interactive"].get("list_reply") or {}
         return reply.get("title", "")
     return ""
+
+
+def inbound_expire_unchosen(*, now) -> int:
+    """Messages whose sender never said which conversation they meant are not relayed days
+    later: after a day they are dropped from the queue (and kept in the transcript)."""
+    return Message.objects.filter(
+        direction=Direction.INBOUND,
+        status=MessageStatus.AWAITING_CHOICE,
+        created_at__lte=now - timedelta(hours=24),
+    ).update(status=MessageStatus.REJECTED)

@@ -12,27 +12,14 @@ from django.utils import timezone
 
 from relay import payloads
 from relay.audit import audit_record
-from relay.choices import (
-    CAPTIONED_TYPES,
-    MEDIA_TYPES,
-    Direction,
-    MessageStatus,
-    Origin,
-    TemplateStatus,
-)
+from relay.choices import CAPTIONED_TYPES, MEDIA_TYPES, Direction, MessageStatus, Origin
 from relay.exceptions import SessionNotLive
-from relay.models import (
-    Contact,
-    Leg,
-    Message,
-    OperatorAlert,
-    OutboundHold,
-    Participant,
-    ProxyNumber,
-)
+from relay.models import Contact, Leg, Message, OutboundHold, Participant, ProxyNumber
 from relay.providers import get_provider
-from relay.providers.base import Failure, ProviderError
+from relay.providers.base import Failure, Provider, ProviderError
 from relay.queue import enqueue
+from relay.services.alerts import alert_raise
+from relay.services.windows import leg_get, leg_window_closed, message_hold_if_window_closed
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +32,6 @@ MEDIA_LIMITS = {
 }
 PAIR_TOKEN_SECONDS = 6.0  # WhatsApp allows about one message every 6 s to one user
 MAX_BACKOFF_SECONDS = 15 * 60
-
-
-def leg_get(*, contact: Contact, proxy_number: ProxyNumber) -> Leg:
-    leg, _ = Leg.objects.get_or_create(contact=contact, proxy_number=proxy_number)
-    return leg
 
 
 def message_queue(
@@ -81,10 +63,12 @@ def message_queue(
     elif type in CAPTIONED_TYPES and len(body) > payloads.CAPTION_LIMIT:
         texts = payloads.split_text(body[payloads.CAPTION_LIMIT :])
         body = body[: payloads.CAPTION_LIMIT]
-    messages = [_queue_one(common, type=type, body=body, payload=payload or {}, reply_to=reply_to)]
+    messages = [_create(common, type=type, body=body, payload=payload or {}, reply_to=reply_to)]
     messages += [
-        _queue_one(common, type="text", body=text, payload={}, reply_to=None) for text in texts
+        _create(common, type="text", body=text, payload={}, reply_to=None) for text in texts
     ]
+    # One task for all parts, so that they arrive in order.
+    enqueue("relay.tasks.deliver_in_order", [message.pk for message in messages])
     return messages
 
 
@@ -98,9 +82,16 @@ def session_message_send(*, session, to_role: str, text: str) -> list[Message]:
 
 
 def notice_queue(
-    *, contact: Contact, proxy_number: ProxyNumber, text: str, session=None, participant=None
+    *,
+    contact: Contact,
+    proxy_number: ProxyNumber,
+    text: str = "",
+    session=None,
+    participant=None,
+    interactive: dict | None = None,
 ) -> Message:
-    """A short message from the relay itself to someone who has just written to us."""
+    """A short message from the relay itself (text, or an interactive list) to someone who
+    has just written to us."""
     message = Message.objects.create(
         direction=Direction.OUTBOUND,
         origin=Origin.NOTICE,
@@ -108,17 +99,18 @@ def notice_queue(
         proxy_number=proxy_number,
         session=session,
         participant=participant,
-        type="text",
+        type="interactive" if interactive else "text",
         body=text,
+        payload={"interactive": interactive} if interactive else {},
         status=MessageStatus.QUEUED,
     )
     enqueue("relay.tasks.deliver_message", message.pk)
     return message
 
 
-def _queue_one(common: dict, *, type: str, body: str, payload: dict, reply_to) -> Message:
+def _create(common: dict, *, type: str, body: str, payload: dict, reply_to) -> Message:
     participant = common["participant"]
-    message = Message.objects.create(
+    return Message.objects.create(
         direction=Direction.OUTBOUND,
         contact=participant.contact,
         proxy_number=participant.proxy_number,
@@ -129,8 +121,6 @@ def _queue_one(common: dict, *, type: str, body: str, payload: dict, reply_to) -
         status=MessageStatus.QUEUED,
         **common,
     )
-    enqueue("relay.tasks.deliver_message", message.pk)
-    return message
 
 
 def _with_thread_tag(participant: Participant, body: str, type: str) -> str:
@@ -164,16 +154,18 @@ def message_deliver(message_id: int) -> None:
         "participant",
         "source__proxy_number",
     ).get(pk=message_id)
-    wait = _must_wait(message, now)
-    if wait is not None:
+    if message.session_id and not message.session.is_live() and message.origin != Origin.NOTICE:
+        message_fail(message=message, code=None, reason="the session ended first", notify=False)
         return
+    if _must_wait(message, now) is not None:
+        return
+    provider = get_provider()
+    # Counted before any call, so that media that never downloads still runs out of tries.
+    Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
     try:
-        media_id = _prepare_media(message)
+        media_id = _prepare_media(message, provider)
         payload = payloads.build(message, media_id=media_id, context_id=_context_id(message))
-        Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
-        wamid = get_provider().send(
-            phone_number_id=message.proxy_number.phone_number_id, payload=payload
-        )
+        wamid = provider.send(phone_number_id=message.proxy_number.phone_number_id, payload=payload)
     except ProviderError as error:
         _handle_failure(message, error)
         return
@@ -189,10 +181,9 @@ def _must_wait(message: Message, now) -> str | None:
     if number.backoff_until and number.backoff_until > now:
         _requeue(message, at=number.backoff_until)
         return "number backoff"
-    leg = leg_get(contact=message.contact, proxy_number=number)
-    if message.origin != Origin.TEMPLATE and not leg.window_open(now):
-        message_hold_for_window(message, leg)
+    if message_hold_if_window_closed(message):
         return "window closed"
+    leg = leg_get(contact=message.contact, proxy_number=number)
     if leg.backoff_until and leg.backoff_until > now:
         _requeue(message, at=leg.backoff_until)
         return "pair backoff"
@@ -226,11 +217,11 @@ def _requeue(message: Message, *, at) -> None:
     )
 
 
-def _prepare_media(message: Message) -> str | None:
+def _prepare_media(message: Message, provider: Provider) -> str | None:
+    """Download from the number that received it, upload to the number that sends it."""
     if message.type not in MEDIA_TYPES:
         return None
     data = message.payload
-    provider = get_provider()
     media = provider.download_media(
         media_id=data["media_id"], phone_number_id=data["from_phone_number_id"]
     )
@@ -282,10 +273,7 @@ def _handle_failure(message: Message, error: ProviderError) -> None:
             status=MessageStatus.UNCERTAIN, error_message=error.message
         )
     elif failure is Failure.WINDOW_CLOSED:
-        leg = leg_get(contact=message.contact, proxy_number=message.proxy_number)
-        Leg.objects.filter(pk=leg.pk).update(last_inbound_at=None)
-        leg.last_inbound_at = None
-        message_hold_for_window(message, leg)
+        leg_window_closed(message)
     elif failure is Failure.HALT:
         outbound_halt(code=error.code, reason=error.message)
         _requeue(message, at=None)
@@ -315,8 +303,8 @@ def _backoff(seconds: float) -> timedelta:
     return timedelta(seconds=capped / 2 + random.uniform(0, capped / 2))  # noqa: S311
 
 
-def message_fail(*, message: Message, code: int | None, reason: str) -> None:
-    """Mark a message failed for good and tell the person whose words it carried."""
+def message_fail(*, message: Message, code: int | None, reason: str, notify: bool = True) -> None:
+    """Mark a message failed for good and (`notify`) tell the person whose words it carried."""
     updated = (
         Message.objects.filter(pk=message.pk)
         .exclude(status__in=[MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED])
@@ -331,7 +319,7 @@ def message_fail(*, message: Message, code: int | None, reason: str) -> None:
         return
     audit_record("message.failed", message=message, code=code)
     origin = message.source
-    if message.origin == Origin.RELAYED and origin is not None and origin.participant_id:
+    if notify and message.origin == Origin.RELAYED and origin and origin.participant_id:
         notice_queue(
             contact=origin.contact,
             proxy_number=origin.proxy_number,
@@ -339,74 +327,6 @@ def message_fail(*, message: Message, code: int | None, reason: str) -> None:
             participant=origin.participant,
             text="We could not deliver your last message. Please try again later.",
         )
-
-
-def message_hold_for_window(message: Message, leg: Leg) -> None:
-    """Keep the message until the recipient writes, and send the template that invites them."""
-    if message.provider_message_id:
-        # WhatsApp took it and then refused it (131047): a fresh copy waits instead.
-        message_fail(message=message, code=131047, reason="recipient's 24-hour window is closed")
-        message.pk = None
-        message.provider_message_id = None
-        message.status = MessageStatus.HELD
-        message.save()
-    else:
-        Message.objects.filter(pk=message.pk).update(
-            status=MessageStatus.HELD, next_attempt_at=None
-        )
-    audit_record("message.held_for_window", message=message)
-    _queue_window_template(message, leg)
-
-
-def _queue_window_template(message: Message, leg: Leg) -> None:
-    already = Message.objects.filter(
-        contact=leg.contact_id, proxy_number=leg.proxy_number_id, origin=Origin.TEMPLATE
-    ).exclude(status=MessageStatus.FAILED)
-    if leg.last_inbound_at:
-        already = already.filter(created_at__gt=leg.last_inbound_at)
-    if already.exists():
-        return
-    template = message.session.pool.notice_template if message.session_id else None
-    if template is None or template.status != TemplateStatus.APPROVED:
-        alert_raise(
-            "window_template_missing",
-            "A message is waiting for a recipient whose 24-hour window is closed, and the pool "
-            "has no approved template to invite them back.",
-        )
-        return
-    sender = message.session.participants.exclude(pk=message.participant_id).first()
-    parameters = (
-        [sender.alias if sender else "Switchboard"] if template.has_sender_parameter else []
-    )
-    template_message = Message.objects.create(
-        direction=Direction.OUTBOUND,
-        origin=Origin.TEMPLATE,
-        session=message.session,
-        participant=message.participant,
-        contact=message.contact,
-        proxy_number=message.proxy_number,
-        type="template",
-        payload={"name": template.name, "language": template.language, "parameters": parameters},
-        status=MessageStatus.QUEUED,
-    )
-    enqueue("relay.tasks.deliver_message", template_message.pk)
-
-
-def leg_window_opened(*, leg: Leg) -> list[int]:
-    """The recipient wrote: release what was held for them, oldest first."""
-    held = list(
-        Message.objects.filter(
-            contact=leg.contact_id, proxy_number=leg.proxy_number_id, status=MessageStatus.HELD
-        )
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    if held:
-        Message.objects.filter(pk__in=held).update(
-            status=MessageStatus.QUEUED, next_attempt_at=None
-        )
-        enqueue("relay.tasks.deliver_in_order", held)
-    return held
 
 
 def outbound_halt(*, code: int | None, reason: str) -> None:
@@ -423,22 +343,37 @@ def outbound_resume() -> int:
     """Clear open holds and send what waited; returns how many messages were queued again."""
     OutboundHold.objects.filter(cleared_at__isnull=True).update(cleared_at=timezone.now())
     waiting = list(
-        Message.objects.filter(direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
-        .order_by("id")
-        .values_list("id", flat=True)
+        Message.objects.filter(
+            direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
+        ).values_list("id", flat=True)
     )
     audit_record("outbound.resumed", queued=len(waiting))
-    if waiting:
-        enqueue("relay.tasks.deliver_in_order", waiting)
+    messages_enqueue_by_leg(waiting)
     return len(waiting)
 
 
-def alert_raise(kind: str, message: str) -> OperatorAlert:
-    logger.warning("operator alert %s: %s", kind, message)
-    alert = OperatorAlert.objects.filter(
-        kind=kind, message=message, resolved_at__isnull=True
-    ).first()
-    return alert or OperatorAlert.objects.create(kind=kind, message=message)
+def messages_enqueue_by_leg(message_ids: list[int]) -> None:
+    """One task per leg, each sending its messages oldest first: order holds within a
+    conversation, and no task grows long enough to be cut off by the worker's timeout."""
+    legs: dict[tuple[int, int], list[int]] = {}
+    rows = Message.objects.filter(pk__in=message_ids).order_by("id")
+    for pk, contact_id, number_id in rows.values_list("id", "contact_id", "proxy_number_id"):
+        legs.setdefault((contact_id, number_id), []).append(pk)
+    for ids in legs.values():
+        enqueue("relay.tasks.deliver_in_order", ids)
+
+
+def messages_cancel_for_session(*, session) -> int:
+    """A session ended: what still waited to go out in it is not sent later."""
+    return Message.objects.filter(
+        session=session,
+        direction=Direction.OUTBOUND,
+        status__in=[MessageStatus.QUEUED, MessageStatus.HELD],
+    ).update(
+        status=MessageStatus.FAILED,
+        failed_at=timezone.now(),
+        error_message="the session ended before it could be sent",
+    )
 
 
 def messages_reconcile_stuck(*, now) -> None:

@@ -14,6 +14,7 @@ from relay.choices import LIVE_SESSION_STATUSES, NumberKind, Role, SessionMode, 
 from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
 from relay.models import Contact, MaskingPool, Participant, ProxyNumber, RelaySession
 from relay.services.contacts import contact_get_or_create
+from relay.services.outbound import messages_cancel_for_session
 from routing.models import Partner, PartnerContact
 
 TAG_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed back
@@ -152,23 +153,36 @@ def _expire_lapsed_sessions_of(contact: Contact, now) -> None:
         expires_at__lte=now,
     )
     for session in lapsed:
-        session_end(session=session, status=SessionStatus.EXPIRED, reason="idle too long")
+        session_expire(session=session)
 
 
 def session_end(*, session: RelaySession, status: str, reason: str = "") -> RelaySession:
-    """Close or expire a live session and free its (contact, number) pairs."""
+    """Close or expire a live session, free its (contact, number) pairs and cancel what
+    still waited to be sent in it."""
     if status not in (SessionStatus.CLOSED, SessionStatus.EXPIRED):
         raise ValueError(status)
+    now = timezone.now()
+    live = RelaySession.objects.filter(pk=session.pk, status__in=LIVE_SESSION_STATUSES)
+    if status == SessionStatus.EXPIRED:
+        live = live.filter(expires_at__lte=now)  # an interaction may just have renewed it
     with transaction.atomic():
-        updated = RelaySession.objects.filter(
-            pk=session.pk, status__in=LIVE_SESSION_STATUSES
-        ).update(status=status, closed_at=timezone.now(), closed_reason=reason)
-        if not updated:
+        if not live.update(status=status, closed_at=now, closed_reason=reason):
+            session.refresh_from_db()
             raise SessionNotLive(f"session is already {session.get_status_display().lower()}")
         session.participants.update(active=False)
+        cancelled = messages_cancel_for_session(session=session)
         session.refresh_from_db()
-        audit_record(f"session.{status}", session=session, reason=reason)
+        audit_record(f"session.{status}", session=session, reason=reason, cancelled=cancelled)
     return session
+
+
+def session_expire(*, session: RelaySession) -> bool:
+    """Expire a session whose idle time ran out; False if it was renewed or ended meanwhile."""
+    try:
+        session_end(session=session, status=SessionStatus.EXPIRED, reason="idle too long")
+    except SessionNotLive:
+        return False
+    return True
 
 
 def session_close(*, session: RelaySession, reason: str = "") -> RelaySession:
@@ -195,7 +209,7 @@ def session_reopen(*, session: RelaySession) -> RelaySession:
 def session_touch(*, session: RelaySession) -> None:
     """Record an interaction: the idle timer starts again."""
     now = timezone.now()
-    RelaySession.objects.filter(pk=session.pk).update(
+    RelaySession.objects.filter(pk=session.pk, status__in=LIVE_SESSION_STATUSES).update(
         last_interaction_at=now, expires_at=now + session.ttl, status=SessionStatus.ACTIVE
     )
 
@@ -204,11 +218,4 @@ def sessions_expire_lapsed() -> int:
     lapsed = RelaySession.objects.filter(
         status__in=LIVE_SESSION_STATUSES, expires_at__lte=timezone.now()
     )
-    count = 0
-    for session in lapsed:
-        try:
-            session_end(session=session, status=SessionStatus.EXPIRED, reason="idle too long")
-            count += 1
-        except SessionNotLive:
-            pass
-    return count
+    return sum(session_expire(session=session) for session in lapsed)

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from relay.audit import audit_record
 from relay.choices import STATUS_RANK, Direction, MessageStatus
-from relay.models import Leg, Message
+from relay.models import Message
 from relay.providers.base import Failure
 from relay.providers.whatsapp import classify
 from relay.services import outbound
+from relay.services.windows import leg_window_closed
 
 STAMPS = {
     MessageStatus.SENT: "sent_at",
@@ -78,10 +79,7 @@ def _apply_failure(message: Message, errors: list[dict]) -> None:
     code = error.get("code")
     reason = (error.get("error_data") or {}).get("details") or error.get("title") or "failed"
     if code == 131047:
-        leg = outbound.leg_get(contact=message.contact, proxy_number=message.proxy_number)
-        Leg.objects.filter(pk=leg.pk).update(last_inbound_at=None)
-        leg.last_inbound_at = None
-        outbound.message_hold_for_window(message, leg)
+        leg_window_closed(message)
         return
     if classify(code, 200) is Failure.HALT:
         outbound.outbound_halt(code=code, reason=reason)

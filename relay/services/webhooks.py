@@ -4,15 +4,17 @@ import json
 import logging
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from relay.audit import audit_record
 from relay.choices import TemplateStatus
 from relay.models import MessageTemplate, ProxyNumber, WebhookPayload
 from relay.queue import enqueue
-from relay.services import outbound
+from relay.services.alerts import alert_raise
 from relay.services.inbound import inbound_receive
 from relay.services.statuses import status_apply
+from relay.services.windows import template_approved_again
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ def webhook_process(*, payload_id: int) -> None:
     payload = WebhookPayload.objects.get(pk=payload_id)
     if payload.processed_at:
         return
+    WebhookPayload.objects.filter(pk=payload.pk).update(attempts=F("attempts") + 1)
     errors = []
     for entry in json.loads(payload.body).get("entry") or []:
         for change in entry.get("changes") or []:
@@ -88,9 +91,7 @@ def management_event(*, field: str, value: dict) -> None:
     if field == "message_template_status_update":
         _template_status_changed(value)
     elif field in ALERTING_FIELDS:
-        outbound.alert_raise(
-            field, f"WhatsApp reported {field}: {event or json.dumps(value)[:300]}"
-        )
+        alert_raise(field, f"WhatsApp reported {field}: {event or json.dumps(value)[:300]}")
 
 
 def _template_status_changed(value: dict) -> None:
@@ -100,9 +101,12 @@ def _template_status_changed(value: dict) -> None:
         templates = templates.filter(language=value["message_template_language"])
     if status in TemplateStatus.values:
         templates.update(status=status)
-    if status != TemplateStatus.APPROVED:
-        outbound.alert_raise(
-            "template_status",
-            f"Template {value.get('message_template_name')} is now {status}: "
-            "messages outside the 24-hour window wait until it is approved again.",
-        )
+    if status == TemplateStatus.APPROVED:
+        for template in templates:
+            template_approved_again(template=template)
+        return
+    alert_raise(
+        "template_status",
+        f"Template {value.get('message_template_name')} is now {status}: "
+        "messages outside the 24-hour window wait until it is approved again.",
+    )

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from routing.api.serializers import PartnerCreateSerializer, PartnerSerializer
+from routing.choices import PartnerKind
 from routing.models import Partner, PartnerContact
 from routing.services import PartnerContactInput, partner_create
 
@@ -28,7 +29,7 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         partner = partner_create(
             code=data["code"],
             name=data["name"],
-            kind=data["kind"],
+            kind=data.get("kind", PartnerKind.OTHER),
             contacts=[PartnerContactInput(**contact) for contact in data["contacts"]],
         )
         output = PartnerSerializer(self.get_queryset().get(pk=partner.pk)).data

@@ -3,8 +3,8 @@ from django.test import Client
 from django.utils import timezone
 
 from relay.models import Leg
-from relay.services.outbound import leg_get
 from relay.services.sessions import PartyInput, session_open
+from relay.services.windows import leg_get
 from tests.relay import wa
 from tests.relay.factories import PoolFactory, ProxyNumberFactory, partner_with_contact
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from relay.api.authentication import api_key_create
 from relay.choices import SessionStatus
 from relay.models import AuditEvent, Contact, Message, OperatorAlert, OutboundHold, WebhookPayload
-from relay.services.outbound import alert_raise
+from relay.services.alerts import alert_raise
 from relay.services.webhooks import webhook_store
 from routing.models import Partner
 from tests.relay import wa

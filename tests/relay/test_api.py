@@ -675,3 +675,14 @@ def test_docs_page_uses_only_local_static_files(db):
     assert assets, "the page loads Swagger UI from somewhere"
     assert all(asset.startswith("/static/") for asset in assets)
     assert "cdn." not in html and "unpkg" not in html
+
+
+def test_partner_without_a_kind_is_an_other(api, pool):
+    payload = {
+        "code": "loc-k",
+        "name": "Kindless",
+        "contacts": [{"name": "Ana", "phone": "+447700900456"}],
+    }
+    response = api.post("/api/v1/partners/", payload, format="json")
+    assert response.status_code == 201
+    assert response.json()["kind"] == "other"

@@ -1,0 +1,181 @@
+"""Edge cases around session ends, waiting choices, failing webhooks and odd content."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from relay.choices import MessageStatus, Origin, SessionStatus
+from relay.models import Message, RelaySession, WebhookPayload
+from relay.privacy import redact
+from relay.services.outbound import message_queue
+from relay.services.sessions import session_close, session_expire, session_touch
+from relay.tasks import WEBHOOK_ATTEMPTS, sweep
+from tests.relay import wa
+from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
+from tests.relay.factories import PoolFactory, ProxyNumberFactory
+
+
+@pytest.fixture
+def session(open_session):
+    session = open_session()
+    open_windows(session)
+    return session
+
+
+def test_an_interaction_racing_a_close_does_not_reopen_the_session(session):
+    session_close(session=session)
+    session_touch(session=session)
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CLOSED
+
+
+def test_a_session_renewed_meanwhile_is_not_expired(session):
+    assert session_expire(session=session) is False  # its idle time has not run out
+    assert RelaySession.objects.get(pk=session.pk).status == SessionStatus.OPEN
+
+
+def test_closing_a_session_cancels_what_still_waited_to_go_out(
+    whatsapp_api, open_session, run_tasks
+):
+    session = open_session()  # windows closed: the message is held
+    held = run_tasks(
+        message_queue,
+        participant=participant(session, "partner"),
+        origin=Origin.API,
+        body="see you",
+    )[0]
+    assert Message.objects.get(pk=held.pk).status == MessageStatus.HELD
+
+    session_close(session=session)
+
+    assert Message.objects.get(pk=held.pk).status == MessageStatus.FAILED
+    assert whatsapp_api.texts_to(PARTNER) == []
+
+
+def test_a_late_window_refusal_holds_a_copy_without_alarming_the_sender(
+    whatsapp_api, session, post_webhook
+):
+    original = write(
+        post_webhook, CUSTOMER, participant(session, "customer").proxy_number, body="hi"
+    )
+    relayed = Message.objects.get(source__provider_message_id=original["id"])
+    failed = wa.status(relayed.provider_message_id, "failed", errors=[{"code": 131047}])
+
+    post_webhook(wa.envelope("1001", statuses=[failed]))
+
+    assert whatsapp_api.texts_to(CUSTOMER) == []
+    copy = Message.objects.get(status=MessageStatus.HELD)
+    assert copy.body == "hi" and copy.sent_at is None and copy.attempts == 0
+
+
+class TestWaitingForAChoice:
+    @pytest.fixture
+    def shared(self, open_session):
+        pool = PoolFactory(name="one")
+        ProxyNumberFactory(pool=pool, e164="+15550009999", phone_number_id="9999")
+        sessions = [open_session(f"BK-{i}", pool=pool) for i in (1, 2)]
+        for s in sessions:
+            open_windows(s)
+        return sessions
+
+    def test_the_question_is_asked_again_after_an_hour(self, whatsapp_api, shared, post_webhook):
+        number = participant(shared[0], "customer").proxy_number
+        write(post_webhook, CUSTOMER, number, body="first")
+        Message.objects.filter(type="interactive").update(
+            created_at=timezone.now() - timedelta(hours=2)
+        )
+        write(post_webhook, CUSTOMER, number, body="second")
+        assert sum(p["type"] == "interactive" for p in whatsapp_api.sent) == 2
+
+    def test_unanswered_messages_are_not_relayed_a_day_later(
+        self, whatsapp_api, shared, post_webhook, run_tasks
+    ):
+        number = participant(shared[0], "customer").proxy_number
+        write(post_webhook, CUSTOMER, number, body="old question")
+        Message.objects.filter(direction="in").update(created_at=timezone.now() - timedelta(days=2))
+        run_tasks(sweep)
+
+        chosen = participant(shared[0], "customer")
+        write(
+            post_webhook,
+            CUSTOMER,
+            number,
+            type="interactive",
+            interactive={
+                "type": "list_reply",
+                "list_reply": {"id": f"thread:{chosen.pk}", "title": "x"},
+            },
+        )
+
+        assert whatsapp_api.texts_to(PARTNER) == []
+
+
+def test_a_webhook_that_keeps_failing_is_retried_a_bounded_number_of_times(
+    db, pool, post_webhook, monkeypatch, run_tasks
+):
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("relay.services.webhooks.inbound_receive", broken)
+    post_webhook(wa.envelope("1001", messages=[wa.message(CUSTOMER)]))
+    WebhookPayload.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+
+    for _ in range(WEBHOOK_ATTEMPTS + 3):
+        run_tasks(sweep)
+
+    payload = WebhookPayload.objects.get()
+    assert payload.attempts == WEBHOOK_ATTEMPTS and payload.processed_at is None
+
+
+def test_a_system_notice_keeps_no_numbers(db, pool, post_webhook):
+    system = {
+        "body": "User A changed from +1 415 555 0123 to +1 415 555 0999",
+        "wa_id": "14155550999",
+        "type": "user_changed_number",
+    }
+    post_webhook(wa.envelope("1001", messages=[wa.message(CUSTOMER, type="system", system=system)]))
+    stored = Message.objects.get(direction="in")
+    assert "0999" not in str(stored.payload) and stored.status == MessageStatus.REJECTED
+
+
+def test_reactions_in_a_mediated_session_wait_for_an_agent(
+    whatsapp_api, open_session, post_webhook, run_tasks
+):
+    session = open_session(mode="mediated")
+    open_windows(session)
+    sent = run_tasks(
+        message_queue, participant=participant(session, "customer"), origin=Origin.API, body="quote"
+    )[0]
+    sent.refresh_from_db()
+
+    write(
+        post_webhook,
+        CUSTOMER,
+        participant(session, "customer").proxy_number,
+        type="reaction",
+        reaction={"message_id": sent.provider_message_id, "emoji": "👍"},
+    )
+
+    assert [p for p in whatsapp_api.sent if p["type"] == "reaction"] == []
+    assert Message.objects.get(type="reaction").status == MessageStatus.AWAITING_AGENT
+
+
+def test_a_location_on_the_equator_keeps_its_zero_latitude(whatsapp_api, session, post_webhook):
+    write(
+        post_webhook,
+        CUSTOMER,
+        participant(session, "customer").proxy_number,
+        type="location",
+        location={"latitude": 0.0, "longitude": 32.5},
+    )
+    assert whatsapp_api.last_to(PARTNER)["location"] == {"latitude": 0.0, "longitude": 32.5}
+
+
+@pytest.mark.parametrize("text", ["2024-05-06 10:30", "06.05.2024", "#12345678", "BK-12345678"])
+def test_dates_times_and_references_are_not_taken_for_numbers(text):
+    assert redact(text, region="GB").text == text
+
+
+def test_a_date_does_not_shield_a_number_written_next_to_it():
+    assert redact("06.05.2024 9 8 7 6 5 4 3 2 1", region="GB").text == "06.05.2024 [number hidden]"

@@ -8,11 +8,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 
 from relay import crypto, phones
+from relay.api.authentication import api_keys_revoke
 from relay.exceptions import RelayError
+from relay.forms import PhoneNumberField
 from relay.models import (
     ApiKey,
     AuditEvent,
@@ -125,16 +126,11 @@ class FixedAfterCreateForm(forms.ModelForm):
 
 class ProxyNumberForm(FixedAfterCreateForm):
     fixed = ("e164", "phone_number_id")
+    e164 = PhoneNumberField(label="Number", max_length=20)
 
     class Meta:
         model = ProxyNumber
         fields = ("pool", "e164", "phone_number_id", "kind", "active")
-
-    def clean_e164(self) -> str:
-        try:
-            return phones.normalise_e164(self.cleaned_data["e164"])
-        except phones.InvalidPhoneNumber as exc:
-            raise forms.ValidationError(f"This number {exc}.") from exc
 
 
 @admin.register(MessageTemplate)
@@ -496,7 +492,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Revoke the selected keys", permissions=["manage"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = api_keys_revoke(keys=queryset)
         self.message_user(request, f"{count} key(s) revoked.")
 
 

@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from relay import phones
 from relay.admin import FixedAfterCreateForm, RevealMixin
 from relay.exceptions import RelayError
+from relay.forms import PhoneNumberField
 from relay.services.contacts import contact_get_or_create
 from routing.models import Partner, PartnerContact
 
@@ -22,7 +22,7 @@ class PartnerContactForm(forms.ModelForm):
     """A partner's contact is entered by phone number; the Contact behind it is found or
     created, so one person answering for two partners stays one contact."""
 
-    phone = forms.CharField(
+    phone = PhoneNumberField(
         required=False,
         help_text="International format, e.g. +447700900123. "
         "On an existing contact, leave blank to keep the current number.",
@@ -35,15 +35,6 @@ class PartnerContactForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone"].required = self.instance.pk is None
-
-    def clean_phone(self) -> str:
-        raw = self.cleaned_data["phone"]
-        if not raw:
-            return ""
-        try:
-            return phones.normalise_e164(raw)
-        except phones.InvalidPhoneNumber as exc:
-            raise forms.ValidationError(f"This number {exc}.") from exc
 
     def clean(self) -> dict:
         cleaned = super().clean()

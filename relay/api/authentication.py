@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from relay.models import ApiKey
@@ -20,6 +21,10 @@ def api_key_create(*, name: str) -> tuple[ApiKey, str]:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     api_key = ApiKey.objects.create(name=name, prefix=key[:8], key_hash=hash_key(key))
     return api_key, key
+
+
+def api_keys_revoke(*, keys) -> int:
+    return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 class ApiClient:
@@ -54,3 +59,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Tells the OpenAPI schema (and the docs' Authorize button) how callers authenticate."""
+
+    target_class = "relay.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "http", "scheme": "bearer"}

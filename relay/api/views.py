@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -25,16 +24,6 @@ from relay.choices import SessionStatus
 from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
 from relay.services.outbound import session_message_send
 from relay.services.sessions import PartyInput, session_close, session_open, session_reopen
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    """Tells the OpenAPI schema (and the docs' Authorize button) how callers authenticate."""
-
-    target_class = "relay.api.authentication.ApiKeyAuthentication"
-    name = "ApiKey"
-
-    def get_security_definition(self, auto_schema) -> dict:
-        return {"type": "http", "scheme": "bearer"}
 
 
 def validated(serializer_class: type[Serializer], data) -> dict:

@@ -1,22 +1,11 @@
 from django import forms
 
-from relay import phones
+from relay.forms import PhoneNumberField
 from relay.models import ProxyNumber
 
 
-class PhoneField(forms.CharField):
-    def clean(self, value) -> str:
-        value = super().clean(value)
-        if not value:
-            return value
-        try:
-            return phones.normalise_e164(value)
-        except phones.InvalidPhoneNumber as exc:
-            raise forms.ValidationError(f"This number {exc}.") from exc
-
-
 class PhoneForm(forms.Form):
-    phone = PhoneField(
+    phone = PhoneNumberField(
         label="Be the phone",
         widget=forms.TextInput(attrs={"placeholder": "+14155550123", "autocomplete": "off"}),
     )
@@ -30,7 +19,7 @@ class ProxyNumberChoice(forms.ModelChoiceField):
 class SendForm(forms.Form):
     """A text typed on the phone, or a tap on a list row or reply button."""
 
-    phone = PhoneField(widget=forms.HiddenInput)
+    phone = PhoneNumberField(widget=forms.HiddenInput)
     number = ProxyNumberChoice(
         ProxyNumber.objects.filter(active=True).select_related("pool").order_by("e164"),
         label="To",

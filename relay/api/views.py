@@ -22,6 +22,7 @@ from relay.api.serializers import (
 )
 from relay.choices import SessionStatus
 from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
+from relay.selectors import session_find_live
 from relay.services.outbound import session_message_send
 from relay.services.sessions import PartyInput, session_close, session_open, session_reopen
 
@@ -104,12 +105,21 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         request=SessionCreateSerializer,
-        responses={201: SessionSerializer},
+        responses={201: SessionSerializer, 200: SessionSerializer},
         description="Open a masked session: each participant gets a proxy number. "
-        "409 when the pool has no number left for a participant.",
+        "409 when the pool has no number left for a participant. Asking again for a booking "
+        "whose session with this customer and partner is still live returns that session "
+        "(200) instead of opening a second one.",
     )
     def create(self, request: Request) -> Response:
         data = validated(SessionCreateSerializer, request.data)
+        existing = session_find_live(
+            external_ref=data["external_ref"],
+            partner=data["partner"],
+            customer_phone=data["customer"]["phone"],
+        )
+        if existing and existing.is_live():
+            return Response(self.render(existing), status=status.HTTP_200_OK)
         ttl_hours = data.get("ttl_hours")
         session = session_open(
             external_ref=data["external_ref"],

@@ -686,3 +686,16 @@ def test_partner_without_a_kind_is_an_other(api, pool):
     response = api.post("/api/v1/partners/", payload, format="json")
     assert response.status_code == 201
     assert response.json()["kind"] == "other"
+
+
+def test_asking_again_for_a_live_booking_returns_the_same_session(api, pool, partner):
+    first = api.post("/api/v1/sessions/", session_payload(), format="json")
+    again = api.post("/api/v1/sessions/", session_payload(), format="json")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert (
+        api.post(f"/api/v1/sessions/{first.json()['id']}/close/", {}, format="json").status_code
+        == 200
+    )
+    assert api.post("/api/v1/sessions/", session_payload(), format="json").status_code == 201

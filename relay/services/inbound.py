@@ -170,11 +170,15 @@ def inbound_relay(*, message: Message, participant: Participant) -> None:
         .get()
     )
     type_, body, payload = _relay_content(message, region=phones.region_of(message.contact.phone))
+    body = _strip_tags(body, participant)
+    if type_ == "text" and not body.strip():  # e.g. a flow reply: nothing we can pass on
+        _reject(message, "unsupported", NOTICE_UNSUPPORTED)
+        return
     outbound.message_queue(
         participant=counterpart,
         origin=Origin.RELAYED,
         type=type_,
-        body=_strip_tags(body, participant),
+        body=body,
         payload=payload,
         source=message,
         reply_to=_counterpart_of_quoted(message, counterpart),

@@ -19,7 +19,12 @@ from relay.providers import get_provider
 from relay.providers.base import Failure, Provider, ProviderError
 from relay.queue import enqueue
 from relay.services.alerts import alert_raise
-from relay.services.windows import leg_get, leg_window_closed, message_hold_if_window_closed
+from relay.services.windows import (
+    leg_get,
+    leg_lock,
+    leg_window_closed,
+    message_hold_for_window,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -181,33 +186,33 @@ def _must_wait(message: Message, now) -> str | None:
     if number.backoff_until and number.backoff_until > now:
         _requeue(message, at=number.backoff_until)
         return "number backoff"
-    if message_hold_if_window_closed(message):
-        return "window closed"
-    leg = leg_get(contact=message.contact, proxy_number=number)
-    if leg.backoff_until and leg.backoff_until > now:
-        _requeue(message, at=leg.backoff_until)
-        return "pair backoff"
-    ready_at = _take_pair_token(leg, now)
-    if ready_at is not None:
-        _requeue(message, at=ready_at)
-        return "pacing"
+    with transaction.atomic():
+        leg = leg_lock(contact=message.contact, proxy_number=number)
+        if message.origin != Origin.TEMPLATE and not leg.window_open(now):
+            message_hold_for_window(message, leg)
+            return "window closed"
+        if leg.backoff_until and leg.backoff_until > now:
+            _requeue(message, at=leg.backoff_until)
+            return "pair backoff"
+        ready_at = _take_pair_token(leg, now)
+        if ready_at is not None:
+            _requeue(message, at=ready_at)
+            return "pacing"
     return None
 
 
 def _take_pair_token(leg: Leg, now):
     """A token bucket per leg: short bursts pass, a long burst is spread out. Returns None
-    when a token was taken, else when the next one will be there."""
-    with transaction.atomic():
-        leg = Leg.objects.select_for_update().get(pk=leg.pk)
-        burst = settings.RELAY_PAIR_BURST
-        if leg.tokens_at is None:
-            tokens = float(burst)
-        else:
-            elapsed = (now - leg.tokens_at).total_seconds()
-            tokens = min(float(burst), leg.tokens + elapsed / PAIR_TOKEN_SECONDS)
-        if tokens < 1:
-            return now + timedelta(seconds=(1 - tokens) * PAIR_TOKEN_SECONDS)
-        Leg.objects.filter(pk=leg.pk).update(tokens=tokens - 1, tokens_at=now)
+    when a token was taken, else when the next one will be there. The leg is locked."""
+    burst = settings.RELAY_PAIR_BURST
+    if leg.tokens_at is None:
+        tokens = float(burst)
+    else:
+        elapsed = (now - leg.tokens_at).total_seconds()
+        tokens = min(float(burst), leg.tokens + elapsed / PAIR_TOKEN_SECONDS)
+    if tokens < 1:
+        return now + timedelta(seconds=(1 - tokens) * PAIR_TOKEN_SECONDS)
+    Leg.objects.filter(pk=leg.pk).update(tokens=tokens - 1, tokens_at=now)
     return None
 
 
@@ -248,6 +253,7 @@ def _context_id(message: Message) -> str | None:
     return message.reply_to.provider_message_id if message.reply_to_id else None
 
 
+@transaction.atomic
 def _mark_accepted(message: Message, wamid: str) -> None:
     now = timezone.now()
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
@@ -257,10 +263,13 @@ def _mark_accepted(message: Message, wamid: str) -> None:
         error_code=None,
         error_message="",
     )
-    ProxyNumber.objects.filter(pk=message.proxy_number_id).update(backoff_level=0)
-    Leg.objects.filter(contact=message.contact_id, proxy_number=message.proxy_number_id).update(
+    # A success ends any backoff (rarely in force: the filters keep this to reads).
+    ProxyNumber.objects.filter(pk=message.proxy_number_id, backoff_level__gt=0).update(
         backoff_level=0
     )
+    Leg.objects.filter(
+        contact=message.contact_id, proxy_number=message.proxy_number_id, backoff_level__gt=0
+    ).update(backoff_level=0)
     audit_record("message.sent", message=message, type=message.type, origin=message.origin)
 
 

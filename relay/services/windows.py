@@ -40,16 +40,6 @@ def leg_lock(*, contact: Contact, proxy_number: ProxyNumber) -> Leg:
 
 
 @transaction.atomic
-def message_hold_if_window_closed(message: Message) -> bool:
-    """Hold `message` (claimed, SENDING) if its recipient's window is closed."""
-    leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
-    if message.origin == Origin.TEMPLATE or leg.window_open():
-        return False
-    _hold(message, leg)
-    return True
-
-
-@transaction.atomic
 def leg_window_closed(message: Message) -> None:
     """WhatsApp says the window is closed (131047): hold the message and invite them back."""
     leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
@@ -67,10 +57,12 @@ def leg_window_closed(message: Message) -> None:
         )
         copy = {name: getattr(message, name) for name in COPIED_FIELDS}
         message = Message.objects.create(status=MessageStatus.SENDING, **copy)
-    _hold(message, leg)
+    message_hold_for_window(message, leg)
 
 
-def _hold(message: Message, leg: Leg) -> None:
+def message_hold_for_window(message: Message, leg: Leg) -> None:
+    """Hold `message` (claimed, SENDING) until its recipient writes, and invite them back.
+    The caller holds the leg's lock (leg_lock)."""
     Message.objects.filter(pk=message.pk).update(status=MessageStatus.HELD, next_attempt_at=None)
     audit_record("message.held_for_window", message=message)
     _queue_invitation(message, leg)

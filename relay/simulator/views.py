@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
+from config.http import HtmxHttpRequest
 from relay.admin import sees_real_numbers
 from relay.simulator.forms import PhoneForm, SendForm
 from relay.simulator.phone import live_sessions, phone_send, phone_threads
@@ -31,7 +32,7 @@ def console_only(view):
 @console_only
 @staff_member_required
 @require_GET
-def phone(request: HttpRequest) -> HttpResponse:
+def phone(request: HtmxHttpRequest) -> HttpResponse:
     form = PhoneForm(request.GET or None)
     number = form.cleaned_data["phone"] if form.is_valid() else ""
     if request.htmx and not request.htmx.boosted:
@@ -42,7 +43,7 @@ def phone(request: HttpRequest) -> HttpResponse:
 @console_only
 @staff_member_required
 @require_POST
-def message_send(request: HttpRequest) -> HttpResponse:
+def message_send(request: HtmxHttpRequest) -> HttpResponse:
     form = SendForm(request.POST)
     if not form.is_valid():
         if request.htmx:

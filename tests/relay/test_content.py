@@ -309,3 +309,13 @@ class TestManagementWebhooks:
         }
         post_webhook(wa.envelope("1001", field="phone_number_quality_update", value=value))
         assert OperatorAlert.objects.filter(kind="phone_number_quality_update").exists()
+
+
+def test_an_interactive_reply_with_nothing_to_show_gets_a_notice(
+    whatsapp_api, session, customer_writes
+):
+    customer_writes(
+        type="interactive", interactive={"type": "nfm_reply", "nfm_reply": {"response_json": "{}"}}
+    )
+    assert [p for p in whatsapp_api.sent if p["to"] == PARTNER] == []
+    assert "can't be passed on" in whatsapp_api.texts_to(CUSTOMER)[0]

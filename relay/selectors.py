@@ -1,3 +1,5 @@
+from django.utils import timezone
+
 from relay import crypto
 from relay.choices import LIVE_SESSION_STATUSES, Role
 from relay.models import RelaySession
@@ -14,6 +16,7 @@ def session_find_live(
             external_ref=external_ref,
             partner=partner,
             status__in=LIVE_SESSION_STATUSES,
+            expires_at__gt=timezone.now(),
             participants__role=Role.CUSTOMER,
             participants__contact__phone_hash=crypto.lookup_hash(customer_phone),
         )

@@ -33,7 +33,10 @@ def deliver_message(message_id: int) -> None:
 
 def deliver_in_order(message_ids: list[int]) -> None:
     for message_id in message_ids:
-        outbound.message_deliver(message_id)
+        try:
+            outbound.message_deliver(message_id)
+        except Exception:  # the next message of the leg still goes
+            logger.exception("delivering message %s failed", message_id)
 
 
 def sweep() -> None:
@@ -68,7 +71,10 @@ def _reprocess_webhooks(now) -> None:
         attempts__lt=WEBHOOK_ATTEMPTS,
     ).order_by("id")
     for payload_id in failed.values_list("id", flat=True)[:100]:
-        webhook_process(payload_id=payload_id)
+        try:
+            webhook_process(payload_id=payload_id)
+        except Exception:  # counted in its attempts; the others still run
+            logger.exception("webhook payload %s failed again", payload_id)
 
 
 def _expire(now) -> None:

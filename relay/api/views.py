@@ -22,9 +22,13 @@ from relay.api.serializers import (
 )
 from relay.choices import SessionStatus
 from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
-from relay.selectors import session_find_live
 from relay.services.outbound import session_message_send
-from relay.services.sessions import PartyInput, session_close, session_open, session_reopen
+from relay.services.sessions import (
+    PartyInput,
+    session_close,
+    session_open_or_get,
+    session_reopen,
+)
 
 
 def validated(serializer_class: type[Serializer], data) -> dict:
@@ -113,15 +117,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def create(self, request: Request) -> Response:
         data = validated(SessionCreateSerializer, request.data)
-        existing = session_find_live(
-            external_ref=data["external_ref"],
-            partner=data["partner"],
-            customer_phone=data["customer"]["phone"],
-        )
-        if existing and existing.is_live():
-            return Response(self.render(existing), status=status.HTTP_200_OK)
         ttl_hours = data.get("ttl_hours")
-        session = session_open(
+        session, created = session_open_or_get(
             external_ref=data["external_ref"],
             workflow=data["workflow"],
             mode=data["mode"],
@@ -131,6 +128,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             pool=data.get("pool"),
             ttl=timedelta(hours=ttl_hours) if ttl_hours else None,
         )
+        if not created:
+            return Response(self.render(session), status=status.HTTP_200_OK)
         return Response(self.render(session), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SessionCloseSerializer, responses=SessionSerializer)

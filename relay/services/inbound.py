@@ -157,9 +157,10 @@ def _live_candidates(message: Message) -> list[Participant]:
 def inbound_relay(*, message: Message, participant: Participant) -> None:
     """Relay `message` from `participant` to the other side of its session."""
     session = participant.session
-    Message.objects.filter(pk=message.pk).update(session=session, participant=participant)
-    message.session, message.participant = session, participant
-    session_touch(session=session)
+    _bind(message, participant)
+    if not session_touch(session=session):  # it ended while this message was on its way
+        _reject(message, "session_ended", NOTICE_ENDED)
+        return
     if session.mode == SessionMode.MEDIATED:
         _set_status(message, MessageStatus.AWAITING_AGENT)
         audit_record("inbound.awaiting_agent", message=message, type=message.type)
@@ -292,9 +293,7 @@ def _mirror_reaction(message: Message) -> None:
         _reject(message, "reaction_target_unknown", None)
         return
     if participant.session.mode == SessionMode.MEDIATED:
-        Message.objects.filter(pk=message.pk).update(
-            session=participant.session, participant=participant
-        )
+        _bind(message, participant)
         _set_status(message, MessageStatus.AWAITING_AGENT)
         return
     counterpart = participant.session.participants.exclude(pk=participant.pk).get()
@@ -302,9 +301,7 @@ def _mirror_reaction(message: Message) -> None:
     if mirrored is None or not mirrored.provider_message_id:
         _reject(message, "reaction_target_unknown", None)
         return
-    Message.objects.filter(pk=message.pk).update(
-        session=participant.session, participant=participant
-    )
+    _bind(message, participant)
     outbound.message_queue(
         participant=counterpart,
         origin=Origin.RELAYED,
@@ -390,9 +387,7 @@ def _thread_chosen(message: Message, participant_id: str) -> None:
     if participant is None or not participant.session.is_live():
         _reject(message, "thread_ended", NOTICE_ENDED)
         return
-    Message.objects.filter(pk=message.pk).update(
-        session=participant.session, participant=participant
-    )
+    _bind(message, participant)
     audit_record("inbound.thread_chosen", message=message, session_id=participant.session_id)
     for held in waiting:
         inbound_relay(message=held, participant=participant)
@@ -408,6 +403,14 @@ def _reject(message: Message, reason: str, notice: str | None) -> None:
             text=notice,
             session=message.session,
         )
+
+
+def _bind(message: Message, participant: Participant) -> None:
+    """The message turned out to belong to `participant`'s session."""
+    Message.objects.filter(pk=message.pk).update(
+        session=participant.session, participant=participant
+    )
+    message.session, message.participant = participant.session, participant
 
 
 def _set_status(message: Message, status: str) -> None:

@@ -20,7 +20,6 @@ from relay.providers.base import Failure, Provider, ProviderError
 from relay.queue import enqueue
 from relay.services.alerts import alert_raise
 from relay.services.windows import (
-    leg_get,
     leg_lock,
     leg_window_closed,
     message_hold_for_window,
@@ -162,19 +161,30 @@ def message_deliver(message_id: int) -> None:
     if message.session_id and not message.session.is_live() and message.origin != Origin.NOTICE:
         message_fail(message=message, code=None, reason="the session ended first", notify=False)
         return
-    if _must_wait(message, now) is not None:
-        return
-    provider = get_provider()
-    # Counted before any call, so that media that never downloads still runs out of tries.
-    Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
     try:
-        media_id = _prepare_media(message, provider)
-        payload = payloads.build(message, media_id=media_id, context_id=_context_id(message))
-        wamid = provider.send(phone_number_id=message.proxy_number.phone_number_id, payload=payload)
+        wamid = _send(message, now)
     except ProviderError as error:
         _handle_failure(message, error)
         return
-    _mark_accepted(message, wamid)
+    except Exception:
+        # Nothing went out (WhatsApp's errors are ProviderErrors): try again later, counted.
+        logger.exception("sending message %s failed before it reached WhatsApp", message.pk)
+        _handle_failure(message, ProviderError("internal error", failure=Failure.TRANSIENT))
+        return
+    if wamid:
+        _mark_accepted(message, wamid)
+
+
+def _send(message: Message, now) -> str | None:
+    """The send itself; None when the message may not go now (requeued or held)."""
+    if _must_wait(message, now) is not None:
+        return None
+    provider = get_provider()
+    # Counted before any call, so that media that never downloads still runs out of tries.
+    Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+    media_id = _prepare_media(message, provider)
+    payload = payloads.build(message, media_id=media_id, context_id=_context_id(message))
+    return provider.send(phone_number_id=message.proxy_number.phone_number_id, payload=payload)
 
 
 def _must_wait(message: Message, now) -> str | None:
@@ -294,11 +304,12 @@ def _handle_failure(message: Message, error: ProviderError) -> None:
         )
         _requeue(message, at=until)
     elif failure is Failure.PAIR_RATE:
-        leg = leg_get(contact=message.contact, proxy_number=message.proxy_number)
-        until = now + timedelta(seconds=min(4**leg.backoff_level, MAX_BACKOFF_SECONDS))
-        Leg.objects.filter(pk=leg.pk).update(
-            backoff_level=leg.backoff_level + 1, backoff_until=until
-        )
+        with transaction.atomic():
+            leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
+            until = now + timedelta(seconds=min(4**leg.backoff_level, MAX_BACKOFF_SECONDS))
+            Leg.objects.filter(pk=leg.pk).update(
+                backoff_level=leg.backoff_level + 1, backoff_until=until
+            )
         _requeue(message, at=until)
     elif failure is Failure.TRANSIENT and message.attempts + 1 < settings.RELAY_MAX_SEND_ATTEMPTS:
         _requeue(message, at=now + _backoff(2 ** (message.attempts + 1)))
@@ -373,12 +384,16 @@ def messages_enqueue_by_leg(message_ids: list[int]) -> None:
 
 
 def messages_cancel_for_session(*, session) -> int:
-    """A session ended: what still waited to go out in it is not sent later."""
-    return Message.objects.filter(
+    """A session ended: what still waited to go out in it is not sent later. Rows another
+    transaction holds are skipped, not waited for (that is how deadlocks start): the sender
+    refuses them anyway once the session is over."""
+    waiting = Message.objects.select_for_update(skip_locked=True).filter(
         session=session,
         direction=Direction.OUTBOUND,
         status__in=[MessageStatus.QUEUED, MessageStatus.HELD],
-    ).update(
+    )
+    ids = list(waiting.values_list("id", flat=True))
+    return Message.objects.filter(pk__in=ids).update(
         status=MessageStatus.FAILED,
         failed_at=timezone.now(),
         error_message="the session ended before it could be sent",

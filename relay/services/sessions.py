@@ -13,6 +13,7 @@ from relay.audit import audit_record
 from relay.choices import LIVE_SESSION_STATUSES, NumberKind, Role, SessionMode, SessionStatus
 from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
 from relay.models import Contact, MaskingPool, Participant, ProxyNumber, RelaySession
+from relay.selectors import session_find_live
 from relay.services.contacts import contact_get_or_create
 from relay.services.outbound import messages_cancel_for_session
 from routing.models import Partner, PartnerContact
@@ -27,8 +28,17 @@ class PartyInput:
     phone: str
 
 
+def session_open(**kwargs) -> RelaySession:
+    """Open a session between a customer and a partner's contact, each with a proxy number.
+
+    All or nothing: if a number cannot be given (pool exhausted with multiplexing off), no
+    row is left behind, not even the customer's new contact.
+    """
+    return session_open_or_get(reuse_live=False, **kwargs)[0]
+
+
 @transaction.atomic
-def session_open(
+def session_open_or_get(
     *,
     external_ref: str,
     workflow: str,
@@ -38,12 +48,11 @@ def session_open(
     partner_contact: PartnerContact | None = None,
     pool: MaskingPool | None = None,
     ttl: timedelta | None = None,
-) -> RelaySession:
-    """Open a session between a customer and a partner's contact, each with a proxy number.
-
-    All or nothing: if a number cannot be given (pool exhausted with multiplexing off), no
-    row is left behind, not even the customer's new contact.
-    """
+    reuse_live: bool = True,
+) -> tuple[RelaySession, bool]:
+    """As session_open; but when this booking's session between the same customer and
+    partner is still live, return it (and False) instead: a client that retries must not
+    end up with two sessions holding two pairs of numbers."""
     pool = pool or _pool_for(partner)
     if pool.partner_id and pool.partner_id != partner.pk:
         raise RelayError(f"pool '{pool.name}' is reserved for another partner", field="pool")
@@ -63,7 +72,14 @@ def session_open(
     ttl = ttl or timedelta(hours=settings.RELAY_SESSION_TTL_HOURS)
     for attempt in range(ALLOCATION_ATTEMPTS):
         try:
-            return _open(external_ref, workflow, mode, pool, partner, parties, ttl)
+            with transaction.atomic():
+                _lock(parties)
+                live = reuse_live and session_find_live(
+                    external_ref=external_ref, partner=partner, customer_phone=customer.phone
+                )
+                if live:
+                    return live, False
+                return _open(external_ref, workflow, mode, pool, partner, parties, ttl), True
         except IntegrityError:
             # A concurrent session took the same pair first; the constraint refused ours.
             if attempt == ALLOCATION_ATTEMPTS - 1:
@@ -71,11 +87,15 @@ def session_open(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@transaction.atomic
-def _open(external_ref, workflow, mode, pool, partner, parties, ttl) -> RelaySession:
-    # Lock the contacts so that two sessions for one person allocate one after the other.
+def _lock(parties) -> None:
+    """Lock the contacts, so that two sessions for one person are opened one after the
+    other. no_key: messages and legs written for them meanwhile are not blocked."""
     contact_ids = sorted(contact.pk for _, _, contact in parties)
-    list(Contact.objects.select_for_update().filter(pk__in=contact_ids).order_by("pk"))
+    locked = Contact.objects.select_for_update(no_key=True).filter(pk__in=contact_ids)
+    list(locked.order_by("pk"))
+
+
+def _open(external_ref, workflow, mode, pool, partner, parties, ttl) -> RelaySession:
     now = timezone.now()
     session = RelaySession.objects.create(
         external_ref=external_ref,
@@ -206,10 +226,10 @@ def session_reopen(*, session: RelaySession) -> RelaySession:
     return session
 
 
-def session_touch(*, session: RelaySession) -> None:
-    """Record an interaction: the idle timer starts again."""
+def session_touch(*, session: RelaySession) -> bool:
+    """Record an interaction: the idle timer starts again. False if the session ended."""
     now = timezone.now()
-    RelaySession.objects.filter(pk=session.pk, status__in=LIVE_SESSION_STATUSES).update(
+    return RelaySession.objects.filter(pk=session.pk, status__in=LIVE_SESSION_STATUSES).update(
         last_interaction_at=now, expires_at=now + session.ttl, status=SessionStatus.ACTIVE
     )
 

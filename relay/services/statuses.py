@@ -13,6 +13,8 @@ from relay.providers.whatsapp import classify
 from relay.services import outbound
 from relay.services.windows import leg_window_closed
 
+# A failure reported after these changes nothing.
+FINAL = (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED)
 STAMPS = {
     MessageStatus.SENT: "sent_at",
     MessageStatus.DELIVERED: "delivered_at",
@@ -27,31 +29,38 @@ def status_apply(raw: dict) -> Message | None:
         if message is None:
             audit_record("status.unknown_message", status=raw.get("status"))
             return None
+        if _window_refusal(raw):
+            # Locks the leg before the message, as every sender does.
+            if message.status not in FINAL:
+                leg_window_closed(message)
+            return message
+        message = Message.objects.select_for_update().get(pk=message.pk)
         status = raw.get("status")
-        at = unix_time(raw.get("timestamp"))
         if status == "failed":
             _apply_failure(message, raw.get("errors") or [])
         elif status in STAMPS:
-            _apply_progress(message, MessageStatus(status), at)
+            _apply_progress(message, MessageStatus(status), unix_time(raw.get("timestamp")))
         else:  # "played" and whatever comes next: kept in the audit log only
             audit_record("status.other", message=message, status=status)
     return message
 
 
+def _window_refusal(raw: dict) -> bool:
+    errors = raw.get("errors") or [{}]
+    return raw.get("status") == "failed" and errors[0].get("code") == 131047
+
+
 def _find(raw: dict) -> Message | None:
-    outbound_messages = Message.objects.select_for_update().filter(direction=Direction.OUTBOUND)
+    outbound_messages = Message.objects.filter(direction=Direction.OUTBOUND)
     message = outbound_messages.filter(provider_message_id=raw.get("id")).first()
     reference = raw.get("biz_opaque_callback_data") or ""
     if message is None and reference.isdigit():
         # A send that timed out: WhatsApp did take it, and this tells us its id.
-        message = outbound_messages.filter(
-            pk=int(reference), provider_message_id__isnull=True
-        ).first()
-        if message is not None:
-            message.provider_message_id = raw.get("id")
-            if message.status == MessageStatus.UNCERTAIN:
-                message.status = MessageStatus.SENT
-            message.save(update_fields=["provider_message_id", "status"])
+        reconciled = outbound_messages.filter(pk=int(reference), provider_message_id__isnull=True)
+        if reconciled.update(provider_message_id=raw.get("id")):
+            reconciled = Message.objects.filter(pk=int(reference))
+            reconciled.filter(status=MessageStatus.UNCERTAIN).update(status=MessageStatus.SENT)
+            message = reconciled.get()
             audit_record("message.reconciled", message=message)
     return message
 
@@ -73,14 +82,11 @@ def _apply_progress(message: Message, status: MessageStatus, at: datetime) -> No
 
 
 def _apply_failure(message: Message, errors: list[dict]) -> None:
-    if message.status in (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED):
+    if message.status in FINAL:
         return
     error = errors[0] if errors else {}
     code = error.get("code")
     reason = (error.get("error_data") or {}).get("details") or error.get("title") or "failed"
-    if code == 131047:
-        leg_window_closed(message)
-        return
     if classify(code, 200) is Failure.HALT:
         outbound.outbound_halt(code=code, reason=reason)
     outbound.message_fail(message=message, code=code, reason=reason)

@@ -54,8 +54,7 @@ def webhook_process(*, payload_id: int) -> None:
 
 def _process_change(field: str, value: dict) -> list[str]:
     if field != "messages":
-        management_event(field=field, value=value)
-        return []
+        return _guarded(management_event, field=field, value=value)
     errors = []
     phone_number_id = (value.get("metadata") or {}).get("phone_number_id")
     number = ProxyNumber.objects.filter(phone_number_id=phone_number_id).first()

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from relay.audit import audit_record
 from relay.choices import Direction, MessageStatus, Origin, TemplateStatus
-from relay.models import Contact, Leg, Message, MessageTemplate, ProxyNumber
+from relay.models import WINDOW, Contact, Leg, Message, MessageTemplate, ProxyNumber
 from relay.queue import enqueue
 from relay.services.alerts import alert_raise
 
@@ -45,8 +45,9 @@ def leg_window_closed(message: Message) -> None:
     leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
     started = message.sending_started_at or timezone.now()
     if leg.last_inbound_at and leg.last_inbound_at < started:
-        Leg.objects.filter(pk=leg.pk).update(last_inbound_at=None)
-        leg.last_inbound_at = None
+        # Closed as of the send; "since they last wrote" still dates the next invitation.
+        leg.last_inbound_at = min(leg.last_inbound_at, started - WINDOW)
+        Leg.objects.filter(pk=leg.pk).update(last_inbound_at=leg.last_inbound_at)
     if message.provider_message_id:
         # WhatsApp took it and refused it afterwards: that one failed, a fresh copy waits.
         Message.objects.filter(pk=message.pk).update(
@@ -55,8 +56,17 @@ def leg_window_closed(message: Message) -> None:
             error_code=131047,
             error_message="recipient's 24-hour window was closed; a copy waits for them",
         )
+        if message.session_id and not message.session.is_live():
+            return  # nobody to wait for any more
         copy = {name: getattr(message, name) for name in COPIED_FIELDS}
         message = Message.objects.create(status=MessageStatus.SENDING, **copy)
+    if leg.window_open():
+        # They wrote after this send began, and that released what was held: go now.
+        Message.objects.filter(pk=message.pk).update(
+            status=MessageStatus.QUEUED, next_attempt_at=None
+        )
+        enqueue("relay.tasks.deliver_message", message.pk)
+        return
     message_hold_for_window(message, leg)
 
 

@@ -179,3 +179,148 @@ def test_dates_times_and_references_are_not_taken_for_numbers(text):
 
 def test_a_date_does_not_shield_a_number_written_next_to_it():
     assert redact("06.05.2024 9 8 7 6 5 4 3 2 1", region="GB").text == "06.05.2024 [number hidden]"
+
+
+class TestLateWindowRefusals:
+    def refuse(self, post_webhook, message):
+        failed = wa.status(message.provider_message_id, "failed", errors=[{"code": 131047}])
+        post_webhook(wa.envelope("1001", statuses=[failed]))
+
+    def test_a_recipient_who_wrote_meanwhile_gets_the_copy_at_once(
+        self, whatsapp_api, session, post_webhook, run_tasks
+    ):
+        sent = run_tasks(
+            message_queue,
+            participant=participant(session, "partner"),
+            origin=Origin.API,
+            body="are we on?",
+        )[0]
+        sent.refresh_from_db()
+        # The partner wrote after the send began: their window is open now.
+        Message.objects.filter(pk=sent.pk).update(
+            sending_started_at=timezone.now() - timedelta(minutes=1)
+        )
+
+        self.refuse(post_webhook, sent)
+
+        assert whatsapp_api.texts_to(PARTNER) == ["are we on?", "are we on?"]
+        assert not Message.objects.filter(status=MessageStatus.HELD).exists()
+
+    def test_an_old_invitation_does_not_stop_a_new_one(
+        self, whatsapp_api, session, post_webhook, run_tasks
+    ):
+        partner = participant(session, "partner")
+        old = Message.objects.create(
+            direction="out",
+            origin=Origin.TEMPLATE,
+            contact=partner.contact,
+            proxy_number=partner.proxy_number,
+            type="template",
+            status=MessageStatus.READ,
+        )
+        Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=5))
+        sent = run_tasks(message_queue, participant=partner, origin=Origin.API, body="hello")[0]
+        sent.refresh_from_db()
+
+        self.refuse(post_webhook, sent)
+
+        assert [p["type"] for p in whatsapp_api.sent] == ["text", "template"]
+
+    def test_a_refusal_after_the_session_ended_leaves_nothing_waiting(
+        self, whatsapp_api, session, post_webhook, run_tasks
+    ):
+        sent = run_tasks(
+            message_queue,
+            participant=participant(session, "partner"),
+            origin=Origin.API,
+            body="bye",
+        )[0]
+        sent.refresh_from_db()
+        session_close(session=session)
+
+        self.refuse(post_webhook, sent)
+
+        assert not Message.objects.filter(status=MessageStatus.HELD).exists()
+        assert [p["type"] for p in whatsapp_api.sent] == ["text"]
+
+
+def test_a_message_arriving_as_its_session_closes_is_answered_not_lost(
+    whatsapp_api, session, run_tasks
+):
+    from relay.services.inbound import inbound_relay
+
+    customer = participant(session, "customer")
+    incoming = Message.objects.create(
+        direction="in",
+        origin=Origin.PARTICIPANT,
+        contact=customer.contact,
+        proxy_number=customer.proxy_number,
+        type="text",
+        body="late",
+        payload={"type": "text", "text": {"body": "late"}},
+        status=MessageStatus.RECEIVED,
+    )
+    session_close(session=session)
+
+    run_tasks(inbound_relay, message=incoming, participant=customer)
+
+    incoming.refresh_from_db()
+    assert incoming.status == MessageStatus.REJECTED
+    assert whatsapp_api.texts_to(CUSTOMER) == [
+        "That conversation has ended, so your message was not passed on."
+    ]
+    assert whatsapp_api.texts_to(PARTNER) == []
+
+
+def test_an_internal_error_before_sending_is_retried_not_left_sending(
+    whatsapp_api, session, run_tasks, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise KeyError("media_id")
+
+    monkeypatch.setattr("relay.services.outbound.payloads.build", broken)
+    message = run_tasks(
+        message_queue, participant=participant(session, "partner"), origin=Origin.API, body="x"
+    )[0]
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED and message.attempts == 1
+    assert message.next_attempt_at > timezone.now()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_identical_session_requests_at_the_same_instant_open_one_session(pool, partner):
+    import threading
+
+    from django.db import connection, connections
+
+    from relay.services.sessions import PartyInput, session_open_or_get
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs real concurrent transactions (PostgreSQL)")
+    barrier = threading.Barrier(3)
+    results = []
+
+    def request() -> None:
+        try:
+            barrier.wait()
+            session, created = session_open_or_get(
+                external_ref="BK-7",
+                workflow="booking",
+                partner=partner,
+                pool=pool,
+                customer=PartyInput(name="Sam", phone="+14155550444"),
+            )
+            results.append((session.pk, created))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == 3
+    assert len({pk for pk, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False, False, True]

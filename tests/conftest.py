@@ -33,3 +33,39 @@ def pytest_sessionstart(session) -> None:
     engine = settings.DATABASES["default"]["ENGINE"]
     if os.environ.get("CI") == "true" and "postgresql" not in engine:
         pytest.exit(f"CI runs the tests on PostgreSQL; DATABASE_URL gives {engine}", returncode=1)
+
+
+def at_the_same_instant(*calls) -> list:
+    """Runs each call in its own thread, with its own database connection, all released
+    together; returns what each returned (or raised), in order. Needs PostgreSQL and
+    `django_db(transaction=True)`: SQLite takes one writer at a time."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index: int, call) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:  # handed back to the test, which asserts on it
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def skip_unless_postgresql() -> None:
+    """Concurrency tests need real concurrent transactions; CI runs them on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (SQLite takes one writer at a time)")

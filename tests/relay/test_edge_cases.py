@@ -11,6 +11,7 @@ from relay.privacy import redact
 from relay.services.outbound import message_queue
 from relay.services.sessions import session_close, session_expire, session_touch
 from relay.tasks import WEBHOOK_ATTEMPTS, sweep
+from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay import wa
 from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
 from tests.relay.factories import PoolFactory, ProxyNumberFactory
@@ -290,37 +291,21 @@ def test_an_internal_error_before_sending_is_retried_not_left_sending(
 
 @pytest.mark.django_db(transaction=True)
 def test_identical_session_requests_at_the_same_instant_open_one_session(pool, partner):
-    import threading
-
-    from django.db import connection, connections
-
+    skip_unless_postgresql()
     from relay.services.sessions import PartyInput, session_open_or_get
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs real concurrent transactions (PostgreSQL)")
-    barrier = threading.Barrier(3)
-    results = []
+    def request():
+        session, created = session_open_or_get(
+            external_ref="BK-7",
+            workflow="booking",
+            partner=partner,
+            pool=pool,
+            customer=PartyInput(name="Sam", phone="+14155550444"),
+        )
+        return session.pk, created
 
-    def request() -> None:
-        try:
-            barrier.wait()
-            session, created = session_open_or_get(
-                external_ref="BK-7",
-                workflow="booking",
-                partner=partner,
-                pool=pool,
-                customer=PartyInput(name="Sam", phone="+14155550444"),
-            )
-            results.append((session.pk, created))
-        finally:
-            connections.close_all()
+    results = at_the_same_instant(request, request, request)
 
-    threads = [threading.Thread(target=request) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert len(results) == 3
+    assert all(isinstance(result, tuple) for result in results), results
     assert len({pk for pk, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, True]

@@ -10,6 +10,7 @@ from relay.choices import MessageStatus, SessionStatus
 from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
 from relay.models import Message, Participant, RelaySession
 from relay.services.sessions import session_close, session_reopen, sessions_expire_lapsed
+from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
 from tests.relay.factories import PoolFactory, ProxyNumberFactory
 
@@ -245,44 +246,20 @@ class TestOneNumberCarriesManySessions:
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sessions_for_one_new_contact_never_share_a_pair(pool, partner):
-    """Two bookings for the same (new) customer opened at the same instant."""
-    import threading
-
-    from django.db import connection
-
+    """Four bookings for the same (new) customer opened at the same instant."""
+    skip_unless_postgresql()
     from relay.services.sessions import PartyInput, session_open
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs real concurrent transactions (PostgreSQL)")
-    barrier = threading.Barrier(4)
-    results, errors = [], []
+    def open_one(ref: str):
+        customer = PartyInput(name="Sam", phone="+14155550555")
+        return lambda: session_open(
+            external_ref=ref, workflow="booking", customer=customer, partner=partner, pool=pool
+        )
 
-    def open_one(ref: str) -> None:
-        from django.db import connections
+    sessions = at_the_same_instant(*(open_one(f"BK-{i}") for i in range(4)))
 
-        try:
-            barrier.wait()
-            session = session_open(
-                external_ref=ref,
-                workflow="booking",
-                customer=PartyInput(name="Sam", phone="+14155550555"),
-                partner=partner,
-                pool=pool,
-            )
-            results.append(session.pk)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=open_one, args=(f"BK-{i}",)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == [] and len(results) == 4
-    customers = Participant.objects.filter(role="customer", session__in=results)
+    assert all(isinstance(session, RelaySession) for session in sessions), sessions
+    customers = Participant.objects.filter(role="customer", session__in=sessions)
     exclusive = customers.filter(multiplexed=False)
     # Two numbers: two exclusive sessions, then two multiplexed ones with distinct tags.
     assert sorted(exclusive.values_list("proxy_number__e164", flat=True)) == [

@@ -8,6 +8,7 @@ from django.test import Client
 
 from relay.choices import MessageStatus
 from relay.models import AuditEvent, Message, WebhookPayload
+from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay import wa
 from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant
 
@@ -254,14 +255,9 @@ def test_a_sender_with_only_a_business_scoped_id_is_routed(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_of_one_message_relay_it_once(whatsapp_api, pool, partner):
-    import threading
-
-    from django.db import connection, connections
-
+    skip_unless_postgresql()
     from relay.services.sessions import PartyInput, session_open
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs real concurrent transactions (PostgreSQL)")
     session = session_open(
         external_ref="BK-1",
         workflow="booking",
@@ -274,27 +270,18 @@ def test_concurrent_deliveries_of_one_message_relay_it_once(whatsapp_api, pool, 
     body = wa.encode(
         wa.envelope(number.phone_number_id, messages=[wa.message(CUSTOMER, body="once")])
     )
-    barrier = threading.Barrier(3)
-    statuses = []
 
-    def deliver() -> None:
-        try:
-            barrier.wait()
-            response = Client().post(
+    def deliver():
+        return (
+            Client()
+            .post(
                 URL,
                 data=body,
                 content_type="application/json",
                 HTTP_X_HUB_SIGNATURE_256=wa.sign(body),
             )
-            statuses.append(response.status_code)
-        finally:
-            connections.close_all()
+            .status_code
+        )
 
-    threads = [threading.Thread(target=deliver) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert statuses == [200, 200, 200]
+    assert at_the_same_instant(deliver, deliver, deliver) == [200, 200, 200]
     assert whatsapp_api.texts_to(PARTNER) == ["once"]

@@ -15,11 +15,14 @@ class Failure(enum.Enum):
 
 
 class ProviderError(Exception):
-    def __init__(self, message: str, *, failure: Failure, code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, failure: Failure, code: int | None = None, tell_sender: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.failure = failure
         self.code = code
+        self.tell_sender = tell_sender  # what the sender should be told, if it fails for good
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,8 @@ def _relay_content(message: Message, *, region: str | None) -> tuple[str, str, d
         }
         if media.get("filename"):
             payload["filename"] = guard(media["filename"])
+        if media.get("animated"):
+            payload["animated"] = True
         return kind, guard(media.get("caption", "")), payload
     if kind == "location":
         location = raw["location"]

@@ -14,6 +14,7 @@ from relay import payloads
 from relay.audit import audit_record
 from relay.choices import CAPTIONED_TYPES, MEDIA_TYPES, Direction, MessageStatus, Origin
 from relay.exceptions import SessionNotLive
+from relay.media import media_problem
 from relay.models import Contact, Leg, Message, OutboundHold, Participant, ProxyNumber
 from relay.providers import get_provider
 from relay.providers.base import Failure, Provider, ProviderError
@@ -27,13 +28,7 @@ from relay.services.windows import (
 
 logger = logging.getLogger(__name__)
 
-MEDIA_LIMITS = {
-    "image": 5 * 1024**2,
-    "audio": 16 * 1024**2,
-    "video": 16 * 1024**2,
-    "document": 100 * 1024**2,
-    "sticker": 500 * 1024,
-}
+NOTICE_UNDELIVERED = "We could not deliver your last message. Please try again later."
 PAIR_TOKEN_SECONDS = 6.0  # WhatsApp allows about one message every 6 s to one user
 MAX_BACKOFF_SECONDS = 15 * 60
 
@@ -244,17 +239,23 @@ def _prepare_media(message: Message, provider: Provider) -> str | None:
         raise ProviderError(
             "media does not match the checksum WhatsApp gave", failure=Failure.PERMANENT
         )
-    limit = MEDIA_LIMITS[message.type]
-    if len(media.content) > limit:
+    mime_type = data.get("mime_type") or media.mime_type
+    problem = media_problem(
+        message.type,
+        mime_type=mime_type,
+        size=len(media.content),
+        animated=bool(data.get("animated")),
+    )
+    if problem:
         raise ProviderError(
-            f"{message.type} is {len(media.content) // 1024} KB; "
-            f"WhatsApp takes at most {limit // 1024} KB",
+            problem,
             failure=Failure.PERMANENT,
+            tell_sender=f"Your file was not passed on: {problem}.",
         )
     return provider.upload_media(
         phone_number_id=message.proxy_number.phone_number_id,
         content=media.content,
-        mime_type=data.get("mime_type") or media.mime_type,
+        mime_type=mime_type,
         filename=data.get("filename", ""),
     )
 
@@ -314,7 +315,9 @@ def _handle_failure(message: Message, error: ProviderError) -> None:
     elif failure is Failure.TRANSIENT and message.attempts + 1 < settings.RELAY_MAX_SEND_ATTEMPTS:
         _requeue(message, at=now + _backoff(2 ** (message.attempts + 1)))
     else:
-        message_fail(message=message, code=error.code, reason=error.message)
+        message_fail(
+            message=message, code=error.code, reason=error.message, notice=error.tell_sender
+        )
 
 
 def _backoff(seconds: float) -> timedelta:
@@ -323,8 +326,11 @@ def _backoff(seconds: float) -> timedelta:
     return timedelta(seconds=capped / 2 + random.uniform(0, capped / 2))  # noqa: S311
 
 
-def message_fail(*, message: Message, code: int | None, reason: str, notify: bool = True) -> None:
-    """Mark a message failed for good and (`notify`) tell the person whose words it carried."""
+def message_fail(
+    *, message: Message, code: int | None, reason: str, notify: bool = True, notice: str = ""
+) -> None:
+    """Mark a message failed for good and (`notify`) tell the person whose words it carried,
+    with `notice` or a general apology."""
     updated = (
         Message.objects.filter(pk=message.pk)
         .exclude(status__in=[MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED])
@@ -345,7 +351,7 @@ def message_fail(*, message: Message, code: int | None, reason: str, notify: boo
             proxy_number=origin.proxy_number,
             session=message.session,
             participant=origin.participant,
-            text="We could not deliver your last message. Please try again later.",
+            text=notice or NOTICE_UNDELIVERED,
         )
 
 

@@ -206,8 +206,32 @@ class TestMedia:
             type="sticker", sticker={"id": "sticker-1", "mime_type": "image/webp", "sha256": sha}
         )
         relayed = Message.objects.get(origin="relayed")
-        assert relayed.status == MessageStatus.FAILED and "at most 500 KB" in relayed.error_message
+        assert relayed.status == MessageStatus.FAILED and "at most 100 KB" in relayed.error_message
+        assert "at most 100 KB" in whatsapp_api.texts_to(CUSTOMER)[0]
         assert whatsapp_api.uploads == []
+
+    def test_an_animated_sticker_may_be_larger(self, whatsapp_api, session, customer_writes):
+        sha = whatsapp_api.add_media("sticker-2", b"x" * (300 * 1024))
+        sticker = {"id": "sticker-2", "mime_type": "image/webp", "sha256": sha, "animated": True}
+        customer_writes(type="sticker", sticker=sticker)
+        assert whatsapp_api.last_to(PARTNER)["sticker"] == {"id": "uploaded1"}
+
+    def test_a_file_whatsapp_cannot_send_is_refused_before_upload(
+        self, whatsapp_api, session, customer_writes
+    ):
+        sha = whatsapp_api.add_media("zip-1")
+        document = {
+            "id": "zip-1",
+            "mime_type": "application/zip",
+            "sha256": sha,
+            "filename": "a.zip",
+        }
+        customer_writes(type="document", document=document)
+        assert whatsapp_api.uploads == []
+        assert whatsapp_api.texts_to(CUSTOMER) == [
+            "Your file was not passed on: a document of type application/zip can't be sent on "
+            "WhatsApp."
+        ]
 
 
 class TestRepliesAndReactions:

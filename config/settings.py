@@ -151,6 +151,11 @@ RELAY_MAX_SEND_ATTEMPTS = env.int("RELAY_MAX_SEND_ATTEMPTS", default=8)
 RELAY_UNCERTAIN_AFTER_MINUTES = env.int("RELAY_UNCERTAIN_AFTER_MINUTES", default=5)
 RELAY_UNCERTAIN_GIVE_UP_MINUTES = env.int("RELAY_UNCERTAIN_GIVE_UP_MINUTES", default=60)
 RELAY_PAIR_BURST = env.int("RELAY_PAIR_BURST", default=10)
+# WhatsApp allows about one message every 6 s from one number to one person.
+RELAY_PAIR_INTERVAL_SECONDS = env.float("RELAY_PAIR_INTERVAL_SECONDS", default=6.0)
+# A delivery task waits this long for a paced or backed-off message of its conversation
+# before leaving it to the next sweep (which runs every minute).
+RELAY_TASK_PATIENCE_SECONDS = env.float("RELAY_TASK_PATIENCE_SECONDS", default=20.0)
 
 LOGGING = {
     "version": 1,

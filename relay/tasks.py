@@ -1,8 +1,10 @@
 """Background work: each task loads rows by id and calls one service."""
 
 import logging
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -28,15 +30,30 @@ def process_webhook(payload_id: int) -> None:
 
 
 def deliver_message(message_id: int) -> None:
-    outbound.message_deliver(message_id)
+    deliver_in_order([message_id])
 
 
 def deliver_in_order(message_ids: list[int]) -> None:
-    for message_id in message_ids:
-        try:
-            outbound.message_deliver(message_id)
-        except Exception:  # the next message of the leg still goes
-            logger.exception("delivering message %s failed", message_id)
+    """Send the messages of one conversation, oldest first. One that must wait a few
+    seconds (pacing, a short backoff) is waited for, up to RELAY_TASK_PATIENCE_SECONDS;
+    longer waits are left to the sweep."""
+    deadline = time.monotonic() + settings.RELAY_TASK_PATIENCE_SECONDS
+    pending = list(message_ids)
+    while pending:
+        for message_id in pending:
+            try:
+                outbound.message_deliver(message_id)
+            except Exception:  # the next message of the leg still goes
+                logger.exception("delivering message %s failed", message_id)
+        waiting = Message.objects.filter(pk__in=pending, status=MessageStatus.QUEUED)
+        due = waiting.exclude(next_attempt_at=None).order_by("next_attempt_at").first()
+        if due is None:
+            return
+        wait = (due.next_attempt_at - timezone.now()).total_seconds()
+        if time.monotonic() + wait > deadline:
+            return
+        time.sleep(max(wait, 0))
+        pending = list(waiting.order_by("id").values_list("id", flat=True))
 
 
 def sweep() -> None:

@@ -29,7 +29,6 @@ from relay.services.windows import (
 logger = logging.getLogger(__name__)
 
 NOTICE_UNDELIVERED = "We could not deliver your last message. Please try again later."
-PAIR_TOKEN_SECONDS = 6.0  # WhatsApp allows about one message every 6 s to one user
 MAX_BACKOFF_SECONDS = 15 * 60
 
 
@@ -210,13 +209,14 @@ def _take_pair_token(leg: Leg, now):
     """A token bucket per leg: short bursts pass, a long burst is spread out. Returns None
     when a token was taken, else when the next one will be there. The leg is locked."""
     burst = settings.RELAY_PAIR_BURST
+    interval = settings.RELAY_PAIR_INTERVAL_SECONDS
     if leg.tokens_at is None:
         tokens = float(burst)
     else:
         elapsed = (now - leg.tokens_at).total_seconds()
-        tokens = min(float(burst), leg.tokens + elapsed / PAIR_TOKEN_SECONDS)
+        tokens = min(float(burst), leg.tokens + elapsed / interval)
     if tokens < 1:
-        return now + timedelta(seconds=(1 - tokens) * PAIR_TOKEN_SECONDS)
+        return now + timedelta(seconds=(1 - tokens) * interval)
     Leg.objects.filter(pk=leg.pk).update(tokens=tokens - 1, tokens_at=now)
     return None
 

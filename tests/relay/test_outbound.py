@@ -203,6 +203,17 @@ class TestErrors:
             m.status == MessageStatus.QUEUED and m.next_attempt_at > timezone.now() for m in waiting
         )
 
+    def test_a_short_wait_is_waited_for_by_the_task_not_left_to_the_sweep(
+        self, whatsapp_api, session, run_tasks, settings
+    ):
+        settings.RELAY_PAIR_BURST = 1
+        settings.RELAY_PAIR_INTERVAL_SECONDS = 0.2
+        settings.RELAY_TASK_PATIENCE_SECONDS = 5
+        for text in ("one", "two", "three"):
+            send_to_partner(run_tasks, session, text)
+
+        assert whatsapp_api.texts_to(PARTNER) == ["one", "two", "three"]
+
     @pytest.mark.parametrize("code", [190, 0, 368, 131031])
     def test_token_or_account_errors_pause_all_sending_and_keep_the_messages(
         self, whatsapp_api, session, run_tasks, code

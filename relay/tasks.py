@@ -56,6 +56,11 @@ def deliver_in_order(message_ids: list[int]) -> None:
         pending = list(waiting.order_by("id").values_list("id", flat=True))
 
 
+def mirror_read(message_id: int | None) -> None:
+    if message_id:
+        outbound.message_mirror_read(message_id)
+
+
 def sweep() -> None:
     """Every minute: retries that are due, sends a dead worker left half-done, webhooks
     whose handling failed, sessions that went idle. One failing step does not stop the rest."""

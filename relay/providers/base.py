@@ -39,6 +39,10 @@ class Provider:
         """Send `payload` (a Cloud API message body); return the WhatsApp message id."""
         raise NotImplementedError
 
+    def mark_read(self, *, phone_number_id: str, message_id: str) -> None:
+        """Show the sender of `message_id` (received on this number) that it was read."""
+        raise NotImplementedError
+
     def download_media(self, *, media_id: str, phone_number_id: str) -> MediaFile:
         raise NotImplementedError
 

@@ -28,6 +28,9 @@ class ConsoleProvider(Provider):
         logger.info("console provider: %s message from %s", payload.get("type"), phone_number_id)
         return wamid
 
+    def mark_read(self, *, phone_number_id: str, message_id: str) -> None:
+        logger.info("console provider: read receipt on %s", phone_number_id)
+
     def download_media(self, *, media_id: str, phone_number_id: str) -> MediaFile:
         digest = base64.b64encode(hashlib.sha256(PLACEHOLDER_PNG).digest()).decode()
         return MediaFile(PLACEHOLDER_PNG, "image/png", digest)

@@ -54,6 +54,10 @@ class WhatsAppProvider(Provider):
             # Accepted (2xx) but unreadable: WhatsApp may well deliver it, so do not resend.
             raise ProviderError("unexpected send response", failure=Failure.UNCERTAIN) from exc
 
+    def mark_read(self, *, phone_number_id: str, message_id: str) -> None:
+        payload = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+        self._call("post", f"{self.base}/{phone_number_id}/messages", json=payload)
+
     def download_media(self, *, media_id: str, phone_number_id: str) -> MediaFile:
         for attempt in range(2):
             info = self._call(

@@ -355,6 +355,25 @@ def message_fail(
         )
 
 
+def message_mirror_read(message_id: int) -> None:
+    """Mark an inbound message read on WhatsApp, so that its writer sees it was read. Best
+    effort: a failure is recorded, never retried."""
+    message = (
+        Message.objects.select_related("proxy_number")
+        .filter(pk=message_id, direction=Direction.INBOUND)
+        .first()
+    )
+    if message is None or OutboundHold.objects.filter(cleared_at__isnull=True).exists():
+        return
+    try:
+        get_provider().mark_read(
+            phone_number_id=message.proxy_number.phone_number_id,
+            message_id=message.provider_message_id,
+        )
+    except ProviderError as error:
+        audit_record("message.read_receipt_failed", message=message, code=error.code)
+
+
 def outbound_halt(*, code: int | None, reason: str) -> None:
     if OutboundHold.objects.filter(cleared_at__isnull=True).exists():
         return

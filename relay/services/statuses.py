@@ -6,10 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from relay.audit import audit_record
-from relay.choices import STATUS_RANK, Direction, MessageStatus
+from relay.choices import STATUS_RANK, Direction, MessageStatus, Origin
 from relay.models import Message
 from relay.providers.base import Failure
 from relay.providers.whatsapp import classify
+from relay.queue import enqueue
 from relay.services import outbound
 from relay.services.windows import leg_window_closed
 
@@ -79,6 +80,9 @@ def _apply_progress(message: Message, status: MessageStatus, at: datetime) -> No
     if fields:
         Message.objects.filter(pk=message.pk).update(**fields)
         audit_record(f"message.{status}", message=message)
+    if stamp in fields and status == MessageStatus.READ and message.origin == Origin.RELAYED:
+        # The other side read it: the writer sees blue ticks on their original.
+        enqueue("relay.tasks.mirror_read", message.source_id)
 
 
 def _apply_failure(message: Message, errors: list[dict]) -> None:

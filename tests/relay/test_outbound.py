@@ -356,3 +356,26 @@ class TestStatuses:
     def test_a_status_for_an_unknown_message_is_acknowledged(self, db, post_webhook):
         response = post_webhook(wa.envelope("1001", statuses=[wa.status("wamid.unknown", "read")]))
         assert response.status_code == 200
+
+
+def test_when_the_partner_reads_a_relayed_message_the_customer_sees_it_read(
+    whatsapp_api, session, post_webhook
+):
+    original = write(
+        post_webhook, CUSTOMER, participant(session, "customer").proxy_number, body="hi"
+    )
+    relayed = Message.objects.get(source__provider_message_id=original["id"])
+    read = wa.status(relayed.provider_message_id, "read")
+
+    post_webhook(wa.envelope("1001", statuses=[read]))
+    post_webhook(wa.envelope("1001", statuses=[read]))  # once is enough
+
+    receipts = [p for p in whatsapp_api.sent if p.get("status") == "read"]
+    assert receipts == [
+        {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": original["id"],
+            "_from": participant(session, "customer").proxy_number.phone_number_id,
+        }
+    ]

@@ -41,6 +41,17 @@ def contact_for_sender(*, wa_id: str | None, bsuid: str | None, profile_name: st
     return contact
 
 
+def contact_change_number(*, contact: Contact, wa_id: str) -> bool:
+    """WhatsApp says this user moved to number `wa_id`. False if another contact already has
+    that number (then both stay as they are, for an operator to look at)."""
+    phone = _phone_from_wa_id(wa_id)
+    if Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).exclude(pk=contact.pk).exists():
+        return False
+    contact.phone = phone
+    contact.save(update_fields=["phone_ciphertext", "phone_hash"])
+    return True
+
+
 def _link_identities(contact: Contact, *, phone: str | None, bsuid: str | None) -> None:
     changed = []
     if phone and not contact.phone_hash:

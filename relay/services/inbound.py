@@ -14,7 +14,7 @@ from relay.choices import MEDIA_TYPES, Direction, MessageStatus, Origin, Session
 from relay.models import LeakageAttempt, Leg, Message, Participant, ProxyNumber
 from relay.privacy import redact
 from relay.services import outbound
-from relay.services.contacts import contact_for_sender
+from relay.services.contacts import contact_change_number, contact_for_sender
 from relay.services.sessions import session_expire, session_touch
 from relay.services.statuses import unix_time
 from relay.services.windows import leg_lock, leg_window_opened
@@ -72,9 +72,20 @@ def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message
                 )
         except IntegrityError:
             return None  # delivered before: already handled
+        if raw.get("type") == "system":  # from WhatsApp, not the user: no window opens
+            _system_event(message, raw.get("system") or {})
+            return message
         leg = _open_window(message)
         _handle(message, leg)
     return message
+
+
+def _system_event(message: Message, event: dict) -> None:
+    """A user changed number: their contact takes the new one, so live sessions go on."""
+    _set_status(message, MessageStatus.REJECTED)
+    changed = event.get("type") == "user_changed_number" and event.get("wa_id")
+    moved = changed and contact_change_number(contact=message.contact, wa_id=event["wa_id"])
+    audit_record("inbound.system", message=message, event=event.get("type", ""), moved=bool(moved))
 
 
 def _kept(raw: dict) -> dict:
@@ -109,9 +120,6 @@ def _handle(message: Message, leg: Leg) -> None:
         return
     if message.type == "reaction":
         _mirror_reaction(message)
-        return
-    if raw.get("type") == "system":  # e.g. the user changed number: nothing to answer
-        _reject(message, "system", None)
         return
     if message.type == "unsupported":
         _reject(message, "unsupported", NOTICE_UNSUPPORTED)

@@ -309,3 +309,15 @@ def test_identical_session_requests_at_the_same_instant_open_one_session(pool, p
     assert all(isinstance(result, tuple) for result in results), results
     assert len({pk for pk, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, True]
+
+
+def test_a_user_who_changes_number_keeps_their_sessions(whatsapp_api, session, post_webhook):
+    customer = participant(session, "customer")
+    system = {"body": "User changed number", "wa_id": "14155550999", "type": "user_changed_number"}
+    write(post_webhook, CUSTOMER, customer.proxy_number, type="system", system=system)
+
+    write(post_webhook, "+14155550999", customer.proxy_number, body="new phone, same me")
+
+    assert whatsapp_api.texts_to(PARTNER) == ["new phone, same me"]
+    customer.contact.refresh_from_db()
+    assert customer.contact.phone == "+14155550999"

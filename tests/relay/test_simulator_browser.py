@@ -1,0 +1,64 @@
+"""The phone simulator in a real headless Chromium: htmx sends, polling shows the reply."""
+
+import os
+import shutil
+
+import pytest
+from django.test import Client
+
+from tests.relay.conftest import CUSTOMER, PARTNER, open_windows
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have Chromium (.ci/run installs Debian's chromium package)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still
+    # plain synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_typed_in_the_simulator_reaches_the_other_phone(
+    live_server, settings, admin_user, open_session, browser
+):
+    settings.RELAY_PROVIDER = "console"
+    open_windows(open_session())
+    client = Client()
+    client.force_login(admin_user)
+    cookie = {
+        "name": "sessionid",
+        "value": client.cookies["sessionid"].value,
+        "url": live_server.url,
+    }
+    context = browser.new_context()
+    context.add_cookies([cookie])
+    customer_phone, partner_phone = context.new_page(), context.new_page()
+    customer_phone.goto(f"{live_server.url}/simulator/?phone={CUSTOMER.replace('+', '%2B')}")
+    partner_phone.goto(f"{live_server.url}/simulator/?phone={PARTNER.replace('+', '%2B')}")
+
+    customer_phone.fill("input[name=text]", "Is the quiet room free? Call +1 415 555 0123")
+    customer_phone.click("button[type=submit] >> text=Send")
+
+    # No reload: the partner's page polls, and the relayed text appears, number hidden.
+    partner_phone.get_by_text("Is the quiet room free? Call [number hidden]").wait_for(
+        timeout=10_000
+    )
+    assert customer_phone.input_value("input[name=text]") == ""
+    context.close()  # stop polling before the test database goes away

@@ -18,37 +18,36 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser():
     if CHROMIUM is None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must have Chromium (.ci/run installs Debian's chromium package)")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still
-    # plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
 
 
+@pytest.fixture
+def staff_cookie(live_server, admin_user) -> dict:
+    client = Client()
+    client.force_login(admin_user)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_message_typed_in_the_simulator_reaches_the_other_phone(
-    live_server, settings, admin_user, open_session, browser
+    live_server, settings, open_session, staff_cookie, request
 ):
     settings.RELAY_PROVIDER = "console"
     open_windows(open_session())
-    client = Client()
-    client.force_login(admin_user)
-    cookie = {
-        "name": "sessionid",
-        "value": client.cookies["sessionid"].value,
-        "url": live_server.url,
-    }
+    # The browser starts last: database work after it would run in Playwright's context.
+    browser = request.getfixturevalue("browser")
     context = browser.new_context()
-    context.add_cookies([cookie])
+    context.add_cookies([staff_cookie])
     customer_phone, partner_phone = context.new_page(), context.new_page()
     customer_phone.goto(f"{live_server.url}/simulator/?phone={CUSTOMER.replace('+', '%2B')}")
     partner_phone.goto(f"{live_server.url}/simulator/?phone={PARTNER.replace('+', '%2B')}")
@@ -61,4 +60,4 @@ def test_a_message_typed_in_the_simulator_reaches_the_other_phone(
         timeout=10_000
     )
     assert customer_phone.input_value("input[name=text]") == ""
-    context.close()  # stop polling before the test database goes away
+    context.close()

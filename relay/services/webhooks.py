@@ -70,7 +70,10 @@ def _process_change(field: str, value: dict) -> list[str]:
     for raw in value.get("statuses") or []:
         errors += _guarded(status_apply, raw)
     for error in value.get("errors") or []:
-        audit_record("webhook.error", code=error.get("code"), title=error.get("title", ""))
+        # System, app or account problems, not about one message: an operator should know.
+        code, title = error.get("code"), error.get("title", "")
+        audit_record("webhook.error", code=code, title=title)
+        alert_raise("whatsapp_error", f"WhatsApp reported error {code}: {title}")
     return errors
 
 

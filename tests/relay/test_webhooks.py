@@ -7,7 +7,7 @@ from django.db import DatabaseError
 from django.test import Client
 
 from relay.choices import MessageStatus
-from relay.models import AuditEvent, Message, WebhookPayload
+from relay.models import AuditEvent, Message, OperatorAlert, WebhookPayload
 from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay import wa
 from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant
@@ -149,6 +149,9 @@ def test_payloads_the_relay_does_not_handle_are_acknowledged_and_recorded(db, po
 
     kinds = set(AuditEvent.objects.values_list("kind", flat=True))
     assert {"inbound.unknown_number", "webhook.error", "webhook.management"} <= kinds
+    assert OperatorAlert.objects.get(kind="whatsapp_error").message == (
+        "WhatsApp reported error 130429: Rate limit hit"
+    )
     assert Message.objects.count() == 0
     assert WebhookPayload.objects.filter(processed_at__isnull=False).count() == 3
 

@@ -124,18 +124,19 @@ def _handle(message: Message, leg: Leg) -> None:
     if message.type == "unsupported":
         _reject(message, "unsupported", NOTICE_UNSUPPORTED)
         return
-    participant = _route(message)
+    candidates = _live_candidates(message)
+    participant = _route(message, candidates)
     if participant is None:
         _out_of_session(message, leg)
     elif participant is AMBIGUOUS:
-        _ask_which_thread(message)
+        _ask_which_thread(message, candidates)
     else:
         inbound_relay(message=message, participant=participant)
 
 
-def _route(message: Message):
-    """The one live participant this message belongs to, None, or AMBIGUOUS."""
-    candidates = _live_candidates(message)
+def _route(message: Message, candidates: list[Participant]):
+    """The one of `candidates` (the live bindings of the message's pair) this message
+    belongs to, None, or AMBIGUOUS."""
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     quoted = _quoted(message)
@@ -344,7 +345,7 @@ def _out_of_session(message: Message, leg: Leg) -> None:
     )
 
 
-def _ask_which_thread(message: Message) -> None:
+def _ask_which_thread(message: Message, candidates: list[Participant]) -> None:
     already_asked = Message.objects.filter(
         contact=message.contact,
         proxy_number=message.proxy_number,
@@ -357,7 +358,7 @@ def _ask_which_thread(message: Message) -> None:
     if already_asked:
         return
     rows = []
-    for candidate in _live_candidates(message)[:10]:  # a list message holds ten rows
+    for candidate in candidates[:10]:  # a list message holds ten rows
         other = candidate.session.participants.exclude(pk=candidate.pk).first()
         rows.append(
             {

@@ -133,7 +133,6 @@ def leg_window_opened(*, leg: Leg) -> list[int]:
 
 def template_approved_again(*, template: MessageTemplate) -> int:
     """Invite back everyone whose messages waited while the template could not be sent."""
-    invited = 0
     seen = set()
     for message in (
         Message.objects.filter(status=MessageStatus.HELD, session__pool__notice_template=template)
@@ -147,5 +146,4 @@ def template_approved_again(*, template: MessageTemplate) -> int:
         with transaction.atomic():
             leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
             _queue_invitation(message, leg)
-        invited += 1
-    return invited
+    return len(seen)

@@ -379,3 +379,22 @@ def test_when_the_partner_reads_a_relayed_message_the_customer_sees_it_read(
             "_from": participant(session, "customer").proxy_number.phone_number_id,
         }
     ]
+
+
+def test_a_template_approved_again_invites_those_who_waited(
+    whatsapp_api, open_session, run_tasks, post_webhook, pool
+):
+    pool.notice_template.status = "PAUSED"
+    pool.notice_template.save()
+    session = open_session()
+    send_to_partner(run_tasks, session, "waiting for you")
+    assert whatsapp_api.sent == []
+
+    value = {
+        "event": "APPROVED",
+        "message_template_name": "new_message_notice",
+        "message_template_language": "en_US",
+    }
+    post_webhook(wa.envelope("1001", field="message_template_status_update", value=value))
+
+    assert [(p["type"], p["to"]) for p in whatsapp_api.sent] == [("template", PARTNER)]

@@ -75,3 +75,25 @@ def open_windows(session) -> None:
     for p in session.participants.all():
         leg = leg_get(contact=p.contact, proxy_number=p.proxy_number)
         Leg.objects.filter(pk=leg.pk).update(last_inbound_at=timezone.now())
+
+
+def send_to_partner(run_tasks, session, text="hello", role="partner"):
+    """The aggregator writes to one side of `session`; the delivery runs as the worker would."""
+    from relay.choices import Origin
+    from relay.services.outbound import message_queue
+
+    return run_tasks(
+        message_queue, participant=participant(session, role), origin=Origin.API, body=text
+    )[0]
+
+
+def choose_thread(post_webhook, sender: str, number, chosen) -> None:
+    """`sender` picks `chosen` (a participant) from the "which booking?" list."""
+    reply = {"id": f"thread:{chosen.pk}", "title": chosen.session.external_ref}
+    write(
+        post_webhook,
+        sender,
+        number,
+        type="interactive",
+        interactive={"type": "list_reply", "list_reply": reply},
+    )

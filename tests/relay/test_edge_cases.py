@@ -8,12 +8,19 @@ from django.utils import timezone
 from relay.choices import MessageStatus, Origin, SessionStatus
 from relay.models import Message, RelaySession, WebhookPayload
 from relay.privacy import redact
-from relay.services.outbound import message_queue
 from relay.services.sessions import session_close, session_expire, session_touch
 from relay.tasks import WEBHOOK_ATTEMPTS, sweep
 from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay import wa
-from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
+from tests.relay.conftest import (
+    CUSTOMER,
+    PARTNER,
+    choose_thread,
+    open_windows,
+    participant,
+    send_to_partner,
+    write,
+)
 from tests.relay.factories import PoolFactory, ProxyNumberFactory
 
 
@@ -40,12 +47,7 @@ def test_closing_a_session_cancels_what_still_waited_to_go_out(
     whatsapp_api, open_session, run_tasks
 ):
     session = open_session()  # windows closed: the message is held
-    held = run_tasks(
-        message_queue,
-        participant=participant(session, "partner"),
-        origin=Origin.API,
-        body="see you",
-    )[0]
+    held = send_to_partner(run_tasks, session, "see you")
     assert Message.objects.get(pk=held.pk).status == MessageStatus.HELD
 
     session_close(session=session)
@@ -97,17 +99,7 @@ class TestWaitingForAChoice:
         Message.objects.filter(direction="in").update(created_at=timezone.now() - timedelta(days=2))
         run_tasks(sweep)
 
-        chosen = participant(shared[0], "customer")
-        write(
-            post_webhook,
-            CUSTOMER,
-            number,
-            type="interactive",
-            interactive={
-                "type": "list_reply",
-                "list_reply": {"id": f"thread:{chosen.pk}", "title": "x"},
-            },
-        )
+        choose_thread(post_webhook, CUSTOMER, number, participant(shared[0], "customer"))
 
         assert whatsapp_api.texts_to(PARTNER) == []
 
@@ -145,9 +137,7 @@ def test_reactions_in_a_mediated_session_wait_for_an_agent(
 ):
     session = open_session(mode="mediated")
     open_windows(session)
-    sent = run_tasks(
-        message_queue, participant=participant(session, "customer"), origin=Origin.API, body="quote"
-    )[0]
+    sent = send_to_partner(run_tasks, session, "quote", role="customer")
     sent.refresh_from_db()
 
     write(
@@ -190,12 +180,7 @@ class TestLateWindowRefusals:
     def test_a_recipient_who_wrote_meanwhile_gets_the_copy_at_once(
         self, whatsapp_api, session, post_webhook, run_tasks
     ):
-        sent = run_tasks(
-            message_queue,
-            participant=participant(session, "partner"),
-            origin=Origin.API,
-            body="are we on?",
-        )[0]
+        sent = send_to_partner(run_tasks, session, "are we on?")
         sent.refresh_from_db()
         # The partner wrote after the send began: their window is open now.
         Message.objects.filter(pk=sent.pk).update(
@@ -220,7 +205,7 @@ class TestLateWindowRefusals:
             status=MessageStatus.READ,
         )
         Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=5))
-        sent = run_tasks(message_queue, participant=partner, origin=Origin.API, body="hello")[0]
+        sent = send_to_partner(run_tasks, session, "hello")
         sent.refresh_from_db()
 
         self.refuse(post_webhook, sent)
@@ -230,12 +215,7 @@ class TestLateWindowRefusals:
     def test_a_refusal_after_the_session_ended_leaves_nothing_waiting(
         self, whatsapp_api, session, post_webhook, run_tasks
     ):
-        sent = run_tasks(
-            message_queue,
-            participant=participant(session, "partner"),
-            origin=Origin.API,
-            body="bye",
-        )[0]
+        sent = send_to_partner(run_tasks, session, "bye")
         sent.refresh_from_db()
         session_close(session=session)
 
@@ -280,9 +260,7 @@ def test_an_internal_error_before_sending_is_retried_not_left_sending(
         raise KeyError("media_id")
 
     monkeypatch.setattr("relay.services.outbound.payloads.build", broken)
-    message = run_tasks(
-        message_queue, participant=participant(session, "partner"), origin=Origin.API, body="x"
-    )[0]
+    message = send_to_partner(run_tasks, session, "x")
 
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED and message.attempts == 1

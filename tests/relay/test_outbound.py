@@ -10,7 +10,14 @@ from relay.models import Leg, Message, OperatorAlert, OutboundHold, ProxyNumber
 from relay.services.outbound import message_deliver, message_queue, outbound_resume
 from relay.tasks import sweep
 from tests.relay import wa
-from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
+from tests.relay.conftest import (
+    CUSTOMER,
+    PARTNER,
+    open_windows,
+    participant,
+    send_to_partner,
+    write,
+)
 
 
 @pytest.fixture
@@ -18,11 +25,6 @@ def session(open_session):
     session = open_session()
     open_windows(session)
     return session
-
-
-def send_to_partner(run_tasks, session, text="hello", **kwargs) -> Message:
-    partner = participant(session, "partner")
-    return run_tasks(message_queue, participant=partner, origin=Origin.API, body=text, **kwargs)[0]
 
 
 def refreshed(message: Message) -> Message:

@@ -11,7 +11,14 @@ from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
 from relay.models import Message, Participant, RelaySession
 from relay.services.sessions import session_close, session_reopen, sessions_expire_lapsed
 from tests.conftest import at_the_same_instant, skip_unless_postgresql
-from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
+from tests.relay.conftest import (
+    CUSTOMER,
+    PARTNER,
+    choose_thread,
+    open_windows,
+    participant,
+    write,
+)
 from tests.relay.factories import PoolFactory, ProxyNumberFactory
 
 
@@ -224,17 +231,7 @@ class TestOneNumberCarriesManySessions:
         assert len(rows) == 3 and all(len(r["title"]) <= 24 for r in rows)
         assert not Message.objects.filter(origin="relayed").exists()
 
-        chosen = participant(sessions[1], "customer")
-        write(
-            post_webhook,
-            CUSTOMER,
-            number,
-            type="interactive",
-            interactive={
-                "type": "list_reply",
-                "list_reply": {"id": f"thread:{chosen.pk}", "title": "BK-2"},
-            },
-        )
+        choose_thread(post_webhook, CUSTOMER, number, participant(sessions[1], "customer"))
 
         relayed = Message.objects.filter(origin="relayed").order_by("id")
         assert [m.session_id for m in relayed] == [sessions[1].pk, sessions[1].pk]

@@ -41,6 +41,14 @@ def open_session(pool, partner):
 
 
 @pytest.fixture
+def session(open_session):
+    """A session whose two sides wrote a moment ago: both windows are open."""
+    session = open_session()
+    open_windows(session)
+    return session
+
+
+@pytest.fixture
 def post_webhook(run_tasks):
     """POSTs a signed webhook and runs the work it queues, as the worker would."""
     client = Client()

@@ -13,13 +13,6 @@ from tests.relay.fake_graph import b64_sha256
 
 
 @pytest.fixture
-def session(open_session):
-    session = open_session()
-    open_windows(session)
-    return session
-
-
-@pytest.fixture
 def customer_writes(post_webhook, session):
     number = participant(session, "customer").proxy_number
     return lambda **kwargs: write(post_webhook, CUSTOMER, number, **kwargs)

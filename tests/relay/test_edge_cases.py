@@ -24,13 +24,6 @@ from tests.relay.conftest import (
 from tests.relay.factories import PoolFactory, ProxyNumberFactory
 
 
-@pytest.fixture
-def session(open_session):
-    session = open_session()
-    open_windows(session)
-    return session
-
-
 def test_an_interaction_racing_a_close_does_not_reopen_the_session(session):
     session_close(session=session)
     session_touch(session=session)

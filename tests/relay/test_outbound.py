@@ -13,18 +13,10 @@ from tests.relay import wa
 from tests.relay.conftest import (
     CUSTOMER,
     PARTNER,
-    open_windows,
     participant,
     send_to_partner,
     write,
 )
-
-
-@pytest.fixture
-def session(open_session):
-    session = open_session()
-    open_windows(session)
-    return session
 
 
 def refreshed(message: Message) -> Message:

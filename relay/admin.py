@@ -33,7 +33,7 @@ from relay.models import (
 )
 from relay.privacy import redact
 from relay.services.alerts import alerts_resolve
-from relay.services.outbound import outbound_resume
+from relay.services.holds import outbound_resume
 from relay.services.sessions import session_close, session_reopen
 
 REAL_NUMBER_PERMISSION = "relay.view_real_number"

@@ -52,6 +52,7 @@ class MessageType(models.TextChoices):
     BUTTON = "button", "Button"
     REACTION = "reaction", "Reaction"
     TEMPLATE = "template", "Template"
+    SYSTEM = "system", "WhatsApp notice"
     UNSUPPORTED = "unsupported", "Unsupported"
 
 

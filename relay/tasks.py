@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from relay.choices import Direction, MessageStatus
 from relay.models import Message, WebhookPayload
-from relay.services import outbound
-from relay.services.inbound import inbound_expire_unchosen
+from relay.services.delivery import message_deliver, message_mirror_read, messages_reconcile_stuck
+from relay.services.queueing import messages_enqueue_by_leg
 from relay.services.sessions import sessions_expire_lapsed
+from relay.services.threads import inbound_expire_unchosen
 from relay.services.webhooks import webhook_process
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def deliver_in_order(message_ids: list[int]) -> None:
     while pending:
         for message_id in pending:
             try:
-                outbound.message_deliver(message_id)
+                message_deliver(message_id)
             except Exception:  # the next message of the leg still goes
                 logger.exception("delivering message %s failed", message_id)
         waiting = Message.objects.filter(pk__in=pending, status=MessageStatus.QUEUED)
@@ -58,7 +59,7 @@ def deliver_in_order(message_ids: list[int]) -> None:
 
 def mirror_read(message_id: int | None) -> None:
     if message_id:
-        outbound.message_mirror_read(message_id)
+        message_mirror_read(message_id)
 
 
 def sweep() -> None:
@@ -77,13 +78,11 @@ def _queue_due_messages(now) -> None:
         Q(next_attempt_at__lte=now)
         | Q(next_attempt_at__isnull=True, created_at__lte=now - timedelta(minutes=1))
     )
-    outbound.messages_enqueue_by_leg(
-        list(due.order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
-    )
+    messages_enqueue_by_leg(list(due.order_by("id").values_list("id", flat=True)[:SWEEP_BATCH]))
 
 
 def _reconcile(now) -> None:
-    outbound.messages_reconcile_stuck(now=now)
+    messages_reconcile_stuck(now=now)
 
 
 def _reprocess_webhooks(now) -> None:

@@ -22,7 +22,7 @@ from relay.api.serializers import (
 )
 from relay.choices import SessionStatus
 from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
-from relay.services.outbound import session_message_send
+from relay.services.queueing import session_message_send
 from relay.services.sessions import (
     PartyInput,
     session_close,

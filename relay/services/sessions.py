@@ -15,7 +15,7 @@ from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
 from relay.models import Contact, MaskingPool, Participant, ProxyNumber, RelaySession
 from relay.selectors import session_find_live
 from relay.services.contacts import contact_get_or_create
-from relay.services.outbound import messages_cancel_for_session
+from relay.services.delivery import messages_cancel_for_session
 from routing.models import Partner, PartnerContact
 
 TAG_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed back

@@ -11,7 +11,8 @@ from relay.models import Message
 from relay.providers.base import Failure
 from relay.providers.whatsapp import classify
 from relay.queue import enqueue
-from relay.services import outbound
+from relay.services.delivery import message_fail
+from relay.services.holds import outbound_halt
 from relay.services.windows import leg_window_closed
 
 # A failure reported after these changes nothing.
@@ -92,8 +93,8 @@ def _apply_failure(message: Message, errors: list[dict]) -> None:
     code = error.get("code")
     reason = (error.get("error_data") or {}).get("details") or error.get("title") or "failed"
     if classify(code, 200) is Failure.HALT:
-        outbound.outbound_halt(code=code, reason=reason)
-    outbound.message_fail(message=message, code=code, reason=reason)
+        outbound_halt(code=code, reason=reason)
+    message_fail(message=message, code=code, reason=reason)
 
 
 def unix_time(value) -> datetime:

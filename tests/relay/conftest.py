@@ -88,7 +88,7 @@ def open_windows(session) -> None:
 def send_to_partner(run_tasks, session, text="hello", role="partner"):
     """The aggregator writes to one side of `session`; the delivery runs as the worker would."""
     from relay.choices import Origin
-    from relay.services.outbound import message_queue
+    from relay.services.queueing import message_queue
 
     return run_tasks(
         message_queue, participant=participant(session, role), origin=Origin.API, body=text

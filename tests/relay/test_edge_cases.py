@@ -221,7 +221,7 @@ class TestLateWindowRefusals:
 def test_a_message_arriving_as_its_session_closes_is_answered_not_lost(
     whatsapp_api, session, run_tasks
 ):
-    from relay.services.inbound import inbound_relay
+    from relay.services.inbound import inbound_continue
 
     customer = participant(session, "customer")
     incoming = Message.objects.create(
@@ -236,7 +236,7 @@ def test_a_message_arriving_as_its_session_closes_is_answered_not_lost(
     )
     session_close(session=session)
 
-    run_tasks(inbound_relay, message=incoming, participant=customer)
+    run_tasks(inbound_continue, message=incoming, participant=customer)
 
     incoming.refresh_from_db()
     assert incoming.status == MessageStatus.REJECTED
@@ -252,7 +252,7 @@ def test_an_internal_error_before_sending_is_retried_not_left_sending(
     def broken(*args, **kwargs):
         raise KeyError("media_id")
 
-    monkeypatch.setattr("relay.services.outbound.payloads.build", broken)
+    monkeypatch.setattr("relay.services.delivery.payloads.build", broken)
     message = send_to_partner(run_tasks, session, "x")
 
     message.refresh_from_db()

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from relay.choices import MessageStatus, Origin
 from relay.models import Leg, Message, OperatorAlert, OutboundHold, ProxyNumber
-from relay.services.outbound import message_deliver, message_queue, outbound_resume
+from relay.services.delivery import message_deliver
+from relay.services.holds import outbound_resume
+from relay.services.queueing import message_queue
 from relay.tasks import sweep
 from tests.relay import wa
 from tests.relay.conftest import (

@@ -1,5 +1,5 @@
-"""Outbound messages: stored first, sent once by a worker, paced, retried, held while a
-recipient's 24-hour window is closed."""
+"""Delivering queued messages: claimed once, paced per conversation, sent through the
+provider, retried with backoff, failed visibly when nothing more can be done."""
 
 import logging
 import random
@@ -12,125 +12,19 @@ from django.utils import timezone
 
 from relay import payloads
 from relay.audit import audit_record
-from relay.choices import CAPTIONED_TYPES, MEDIA_TYPES, Direction, MessageStatus, Origin
-from relay.exceptions import SessionNotLive
+from relay.choices import MEDIA_TYPES, Direction, MessageStatus, Origin
 from relay.media import media_problem
-from relay.models import Contact, Leg, Message, OutboundHold, Participant, ProxyNumber
+from relay.models import Leg, Message, ProxyNumber
 from relay.providers import get_provider
 from relay.providers.base import Failure, Provider, ProviderError
-from relay.queue import enqueue
-from relay.services.alerts import alert_raise
-from relay.services.windows import (
-    leg_lock,
-    leg_window_closed,
-    message_hold_for_window,
-)
+from relay.services.holds import outbound_halt, outbound_held
+from relay.services.queueing import notice_queue
+from relay.services.windows import leg_lock, leg_window_closed, message_hold_for_window
 
 logger = logging.getLogger(__name__)
 
 NOTICE_UNDELIVERED = "We could not deliver your last message. Please try again later."
 MAX_BACKOFF_SECONDS = 15 * 60
-
-
-def message_queue(
-    *,
-    participant: Participant,
-    origin: str,
-    type: str = "text",
-    body: str = "",
-    payload: dict | None = None,
-    source: Message | None = None,
-    reply_to: Message | None = None,
-) -> list[Message]:
-    """Store an outbound message to `participant` and queue its delivery.
-
-    Text over WhatsApp's limit becomes several messages; a caption over its limit is cut and
-    the rest follows as text.
-    """
-    body = _with_thread_tag(participant, body, type)
-    common = {
-        "participant": participant,
-        "session": participant.session,
-        "origin": origin,
-        "source": source,
-    }
-    texts = []
-    if type == "text":
-        first, *texts = payloads.split_text(body)
-        body = first
-    elif type in CAPTIONED_TYPES and len(body) > payloads.CAPTION_LIMIT:
-        texts = payloads.split_text(body[payloads.CAPTION_LIMIT :])
-        body = body[: payloads.CAPTION_LIMIT]
-    messages = [_create(common, type=type, body=body, payload=payload or {}, reply_to=reply_to)]
-    messages += [
-        _create(common, type="text", body=text, payload={}, reply_to=None) for text in texts
-    ]
-    # One task for all parts, so that they arrive in order.
-    enqueue("relay.tasks.deliver_in_order", [message.pk for message in messages])
-    return messages
-
-
-@transaction.atomic
-def session_message_send(*, session, to_role: str, text: str) -> list[Message]:
-    """The aggregator writes to one participant of a live session (API, agents)."""
-    if not session.is_live():
-        raise SessionNotLive("session is closed or expired; reopen it first")
-    participant = session.participants.select_related("contact", "proxy_number").get(role=to_role)
-    return message_queue(participant=participant, origin=Origin.API, body=text)
-
-
-def notice_queue(
-    *,
-    contact: Contact,
-    proxy_number: ProxyNumber,
-    text: str = "",
-    session=None,
-    participant=None,
-    interactive: dict | None = None,
-) -> Message:
-    """A short message from the relay itself (text, or an interactive list) to someone who
-    has just written to us."""
-    message = Message.objects.create(
-        direction=Direction.OUTBOUND,
-        origin=Origin.NOTICE,
-        contact=contact,
-        proxy_number=proxy_number,
-        session=session,
-        participant=participant,
-        type="interactive" if interactive else "text",
-        body=text,
-        payload={"interactive": interactive} if interactive else {},
-        status=MessageStatus.QUEUED,
-    )
-    enqueue("relay.tasks.deliver_message", message.pk)
-    return message
-
-
-def _create(common: dict, *, type: str, body: str, payload: dict, reply_to) -> Message:
-    participant = common["participant"]
-    return Message.objects.create(
-        direction=Direction.OUTBOUND,
-        contact=participant.contact,
-        proxy_number=participant.proxy_number,
-        type=type,
-        body=body,
-        payload=payload,
-        reply_to=reply_to,
-        status=MessageStatus.QUEUED,
-        **common,
-    )
-
-
-def _with_thread_tag(participant: Participant, body: str, type: str) -> str:
-    """On a number this contact shares between sessions, say which session speaks."""
-    if type not in CAPTIONED_TYPES and type != "text":
-        return body
-    shared = Participant.objects.filter(
-        contact=participant.contact, proxy_number=participant.proxy_number, active=True
-    ).count()
-    if shared < 2:
-        return body
-    return f"#{participant.thread_tag} · {participant.session.external_ref}\n{body}"
 
 
 def message_deliver(message_id: int) -> None:
@@ -183,7 +77,7 @@ def _send(message: Message, now) -> str | None:
 
 def _must_wait(message: Message, now) -> str | None:
     """Put the message back, or hold it, if it may not be sent now; say why."""
-    if OutboundHold.objects.filter(cleared_at__isnull=True).exists():
+    if outbound_held():
         _requeue(message, at=None)
         return "hold"
     number = message.proxy_number
@@ -363,7 +257,7 @@ def message_mirror_read(message_id: int) -> None:
         .filter(pk=message_id, direction=Direction.INBOUND)
         .first()
     )
-    if message is None or OutboundHold.objects.filter(cleared_at__isnull=True).exists():
+    if message is None or outbound_held():
         return
     try:
         get_provider().mark_read(
@@ -372,40 +266,6 @@ def message_mirror_read(message_id: int) -> None:
         )
     except ProviderError as error:
         audit_record("message.read_receipt_failed", message=message, code=error.code)
-
-
-def outbound_halt(*, code: int | None, reason: str) -> None:
-    if OutboundHold.objects.filter(cleared_at__isnull=True).exists():
-        return
-    OutboundHold.objects.create(error_code=code or 0, reason=reason)
-    alert_raise(
-        "outbound_halted", f"All sending is paused: WhatsApp refused with error {code}. {reason}"
-    )
-    audit_record("outbound.halted", code=code)
-
-
-def outbound_resume() -> int:
-    """Clear open holds and send what waited; returns how many messages were queued again."""
-    OutboundHold.objects.filter(cleared_at__isnull=True).update(cleared_at=timezone.now())
-    waiting = list(
-        Message.objects.filter(
-            direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
-        ).values_list("id", flat=True)
-    )
-    audit_record("outbound.resumed", queued=len(waiting))
-    messages_enqueue_by_leg(waiting)
-    return len(waiting)
-
-
-def messages_enqueue_by_leg(message_ids: list[int]) -> None:
-    """One task per leg, each sending its messages oldest first: order holds within a
-    conversation, and no task grows long enough to be cut off by the worker's timeout."""
-    legs: dict[tuple[int, int], list[int]] = {}
-    rows = Message.objects.filter(pk__in=message_ids).order_by("id")
-    for pk, contact_id, number_id in rows.values_list("id", "contact_id", "proxy_number_id"):
-        legs.setdefault((contact_id, number_id), []).append(pk)
-    for ids in legs.values():
-        enqueue("relay.tasks.deliver_in_order", ids)
 
 
 def messages_cancel_for_session(*, session) -> int:

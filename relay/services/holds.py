@@ -1,0 +1,36 @@
+"""Pausing all sending (an expired token, a restricted account) and resuming it."""
+
+from django.utils import timezone
+
+from relay.audit import audit_record
+from relay.choices import Direction, MessageStatus
+from relay.models import Message, OutboundHold
+from relay.services.alerts import alert_raise
+from relay.services.queueing import messages_enqueue_by_leg
+
+
+def outbound_held() -> bool:
+    return OutboundHold.objects.filter(cleared_at__isnull=True).exists()
+
+
+def outbound_halt(*, code: int | None, reason: str) -> None:
+    if outbound_held():
+        return
+    OutboundHold.objects.create(error_code=code or 0, reason=reason)
+    alert_raise(
+        "outbound_halted", f"All sending is paused: WhatsApp refused with error {code}. {reason}"
+    )
+    audit_record("outbound.halted", code=code)
+
+
+def outbound_resume() -> int:
+    """Clear open holds and send what waited; returns how many messages were queued again."""
+    OutboundHold.objects.filter(cleared_at__isnull=True).update(cleared_at=timezone.now())
+    waiting = list(
+        Message.objects.filter(
+            direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
+        ).values_list("id", flat=True)
+    )
+    audit_record("outbound.resumed", queued=len(waiting))
+    messages_enqueue_by_leg(waiting)
+    return len(waiting)

@@ -1,0 +1,121 @@
+"""Putting outbound messages on the queue: stored first, delivered by a worker after commit."""
+
+from django.db import transaction
+
+from relay import payloads
+from relay.choices import CAPTIONED_TYPES, Direction, MessageStatus, Origin
+from relay.exceptions import SessionNotLive
+from relay.models import Contact, Message, Participant, ProxyNumber
+from relay.queue import enqueue
+
+
+def message_queue(
+    *,
+    participant: Participant,
+    origin: str,
+    type: str = "text",
+    body: str = "",
+    payload: dict | None = None,
+    source: Message | None = None,
+    reply_to: Message | None = None,
+) -> list[Message]:
+    """Store an outbound message to `participant` and queue its delivery.
+
+    Text over WhatsApp's limit becomes several messages; a caption over its limit is cut and
+    the rest follows as text.
+    """
+    body = _with_thread_tag(participant, body, type)
+    common = {
+        "participant": participant,
+        "session": participant.session,
+        "origin": origin,
+        "source": source,
+    }
+    texts = []
+    if type == "text":
+        first, *texts = payloads.split_text(body)
+        body = first
+    elif type in CAPTIONED_TYPES and len(body) > payloads.CAPTION_LIMIT:
+        texts = payloads.split_text(body[payloads.CAPTION_LIMIT :])
+        body = body[: payloads.CAPTION_LIMIT]
+    messages = [_create(common, type=type, body=body, payload=payload or {}, reply_to=reply_to)]
+    messages += [
+        _create(common, type="text", body=text, payload={}, reply_to=None) for text in texts
+    ]
+    # One task for all parts, so that they arrive in order.
+    enqueue("relay.tasks.deliver_in_order", [message.pk for message in messages])
+    return messages
+
+
+@transaction.atomic
+def session_message_send(*, session, to_role: str, text: str) -> list[Message]:
+    """The aggregator writes to one participant of a live session (API, agents)."""
+    if not session.is_live():
+        raise SessionNotLive("session is closed or expired; reopen it first")
+    participant = session.participants.select_related("contact", "proxy_number").get(role=to_role)
+    return message_queue(participant=participant, origin=Origin.API, body=text)
+
+
+def notice_queue(
+    *,
+    contact: Contact,
+    proxy_number: ProxyNumber,
+    text: str = "",
+    session=None,
+    participant=None,
+    interactive: dict | None = None,
+) -> Message:
+    """A short message from the relay itself (text, or an interactive list) to someone who
+    has just written to us."""
+    message = Message.objects.create(
+        direction=Direction.OUTBOUND,
+        origin=Origin.NOTICE,
+        contact=contact,
+        proxy_number=proxy_number,
+        session=session,
+        participant=participant,
+        type="interactive" if interactive else "text",
+        body=text,
+        payload={"interactive": interactive} if interactive else {},
+        status=MessageStatus.QUEUED,
+    )
+    enqueue("relay.tasks.deliver_message", message.pk)
+    return message
+
+
+def messages_enqueue_by_leg(message_ids: list[int]) -> None:
+    """One task per leg, each sending its messages oldest first: order holds within a
+    conversation, and no task grows long enough to be cut off by the worker's timeout."""
+    legs: dict[tuple[int, int], list[int]] = {}
+    rows = Message.objects.filter(pk__in=message_ids).order_by("id")
+    for pk, contact_id, number_id in rows.values_list("id", "contact_id", "proxy_number_id"):
+        legs.setdefault((contact_id, number_id), []).append(pk)
+    for ids in legs.values():
+        enqueue("relay.tasks.deliver_in_order", ids)
+
+
+def _create(common: dict, *, type: str, body: str, payload: dict, reply_to) -> Message:
+    participant = common["participant"]
+    return Message.objects.create(
+        direction=Direction.OUTBOUND,
+        contact=participant.contact,
+        proxy_number=participant.proxy_number,
+        type=type,
+        body=body,
+        payload=payload,
+        reply_to=reply_to,
+        status=MessageStatus.QUEUED,
+        **common,
+    )
+
+
+def _with_thread_tag(participant: Participant, body: str, type: str) -> str:
+    """On a number this contact shares between sessions, say which session speaks."""
+    if type not in CAPTIONED_TYPES and type != "text":
+        return body
+    shared = Participant.objects.filter(
+        contact=participant.contact, proxy_number=participant.proxy_number, active=True
+    ).count()
+    if shared < 2:
+        return body
+    return f"#{participant.thread_tag} · {participant.session.external_ref}\n{body}"

@@ -1,0 +1,148 @@
+"""Which session an inbound message belongs to when its sender shares one of our numbers
+between several: the reply context, a #tag, or the "which booking?" list."""
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+
+from relay.audit import audit_record
+from relay.choices import Direction, MessageStatus, Origin
+from relay.models import Message, Participant
+from relay.services.messages import inbound_reject, message_bind, message_set_status
+from relay.services.queueing import notice_queue
+from relay.services.sessions import session_expire
+
+TAG = re.compile(r"#([A-Za-z2-9]{4})\b")
+THREAD_CHOICE = "thread:"
+CHOICE_ASKED_WITHIN = timedelta(hours=1)
+AMBIGUOUS = object()
+
+NOTICE_WHICH = "You have several conversations on this number. Which one is your message about?"
+NOTICE_ENDED = "That conversation has ended, so your message was not passed on."
+
+
+def thread_find(message: Message):
+    """The live participant of the message's pair it belongs to, None, or AMBIGUOUS (then
+    the sender has been asked which booking they mean)."""
+    candidates = _live_candidates(message)
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    quoted = message_quoted(message)
+    for candidate in candidates:
+        if quoted and quoted.session_id == candidate.session_id:
+            return candidate
+    tags = {tag.upper() for tag in TAG.findall(message.body)}
+    matching = [c for c in candidates if c.thread_tag in tags]
+    if len(matching) == 1:
+        return matching[0]
+    _ask_which_thread(message, candidates)
+    return AMBIGUOUS
+
+
+def thread_chosen_id(message: Message) -> str | None:
+    """The participant id a tap on the "which booking?" list names; None for anything else."""
+    raw = message.payload
+    choice = ((raw.get("interactive") or {}).get("list_reply") or {}).get("id", "")
+    return choice.removeprefix(THREAD_CHOICE) if choice.startswith(THREAD_CHOICE) else None
+
+
+def thread_choose(message: Message, participant_id: str) -> tuple[Participant, list[Message]]:
+    """The sender picked a conversation: returns it and the messages that waited for the
+    choice, oldest first; or (None, []) if that conversation has ended."""
+    participant = (
+        Participant.objects.filter(
+            pk=int(participant_id) if participant_id.isdigit() else 0,
+            contact=message.contact,
+            proxy_number=message.proxy_number,
+            active=True,
+        )
+        .select_related("session")
+        .first()
+    )
+    if participant is None or not participant.session.is_live():
+        inbound_reject(message, "thread_ended", NOTICE_ENDED)
+        return None, []
+    waiting = Message.objects.filter(
+        contact=message.contact,
+        proxy_number=message.proxy_number,
+        direction=Direction.INBOUND,
+        status=MessageStatus.AWAITING_CHOICE,
+    ).order_by("id")
+    message_bind(message, participant)
+    audit_record("inbound.thread_chosen", message=message, session_id=participant.session_id)
+    return participant, list(waiting)
+
+
+def thread_strip_tag(body: str, participant: Participant) -> str:
+    """The sender's own #tag is for us, not for the other side."""
+    if not body:
+        return body
+    own = participant.thread_tag
+    return TAG.sub(lambda m: "" if m.group(1).upper() == own else m.group(), body).strip()
+
+
+def message_quoted(message: Message, wamid: str | None = None) -> Message | None:
+    """The message on this leg that `message` quotes (or `wamid` names), if we know it."""
+    wamid = wamid or (message.payload.get("context") or {}).get("id")
+    if not wamid:
+        return None
+    return Message.objects.filter(
+        provider_message_id=wamid, contact=message.contact, proxy_number=message.proxy_number
+    ).first()
+
+
+def _live_candidates(message: Message) -> list[Participant]:
+    candidates = []
+    bindings = Participant.objects.filter(
+        contact=message.contact, proxy_number=message.proxy_number, active=True
+    ).select_related("session__partner")
+    for participant in bindings:
+        if participant.session.is_live():
+            candidates.append(participant)
+        else:
+            session_expire(session=participant.session)
+    return candidates
+
+
+def _ask_which_thread(message: Message, candidates: list[Participant]) -> None:
+    already_asked = Message.objects.filter(
+        contact=message.contact,
+        proxy_number=message.proxy_number,
+        origin=Origin.NOTICE,
+        type="interactive",
+        created_at__gte=timezone.now() - CHOICE_ASKED_WITHIN,
+    ).exists()
+    message_set_status(message, MessageStatus.AWAITING_CHOICE)
+    audit_record("inbound.awaiting_choice", message=message)
+    if already_asked:
+        return
+    rows = []
+    for candidate in candidates[:10]:  # a list message holds ten rows
+        other = candidate.session.participants.exclude(pk=candidate.pk).first()
+        rows.append(
+            {
+                "id": f"{THREAD_CHOICE}{candidate.pk}",
+                "title": f"#{candidate.thread_tag} {candidate.session.external_ref}"[:24],
+                "description": f"With {other.alias}"[:72] if other else "",
+            }
+        )
+    interactive = {
+        "type": "list",
+        "body": {"text": NOTICE_WHICH},
+        "footer": {"text": "Or start your message with its #tag"},
+        "action": {"button": "Choose", "sections": [{"title": "Conversations", "rows": rows}]},
+    }
+    notice_queue(
+        contact=message.contact, proxy_number=message.proxy_number, interactive=interactive
+    )
+
+
+def inbound_expire_unchosen(*, now) -> int:
+    """Messages whose sender never said which conversation they meant are not relayed days
+    later: after a day they are dropped from the queue (and kept in the transcript)."""
+    return Message.objects.filter(
+        direction=Direction.INBOUND,
+        status=MessageStatus.AWAITING_CHOICE,
+        created_at__lte=now - timedelta(hours=24),
+    ).update(status=MessageStatus.REJECTED)

@@ -16,7 +16,6 @@ from relay.exceptions import RelayError
 from relay.forms import PhoneNumberField
 from relay.models import (
     ApiKey,
-    AuditEvent,
     ConsoleMessage,
     Contact,
     LeakageAttempt,
@@ -29,12 +28,14 @@ from relay.models import (
     Participant,
     ProxyNumber,
     RelaySession,
+    TimelineEvent,
     WebhookPayload,
 )
 from relay.privacy import redact
 from relay.services.alerts import alerts_resolve
 from relay.services.holds import outbound_resume
 from relay.services.sessions import session_close, session_reopen
+from relay.timeline import Actor
 
 REAL_NUMBER_PERMISSION = "relay.view_real_number"
 HIDDEN = "Hidden: it holds real numbers."
@@ -307,12 +308,19 @@ class RelaySessionAdmin(ReadOnlyAdmin):
             request,
             queryset,
             "closed",
-            lambda session: session_close(session=session, reason="closed in the admin"),
+            lambda session: session_close(
+                session=session, reason="closed in the admin", actor=Actor.of_user(request.user)
+            ),
         )
 
     @admin.action(description="Reopen the selected sessions", permissions=["manage"])
     def reopen(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._each(request, queryset, "reopened", lambda s: session_reopen(session=s))
+        self._each(
+            request,
+            queryset,
+            "reopened",
+            lambda s: session_reopen(session=s, actor=Actor.of_user(request.user)),
+        )
 
     def _each(self, request: HttpRequest, queryset: QuerySet, done: str, service) -> None:
         count = 0
@@ -444,13 +452,23 @@ class WebhookPayloadAdmin(RevealMixin, ReadOnlyAdmin):
         return pretty_json(payload.body)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "session", "message")
-    list_filter = ("kind",)
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "actor", "session", "message")
+    list_filter = ("kind", "actor")
     search_fields = ("kind", "session__external_ref")
     list_select_related = ("session", "message")
-    fields = ("created_at", "kind", "session", "message", "detail")
+    raw_id_fields = ("session", "message")
+    fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "actor_user",
+        "actor_api_key",
+        "session",
+        "message",
+        "detail",
+    )
     readonly_fields = fields
 
 

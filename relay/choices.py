@@ -103,3 +103,67 @@ class LeakKind(models.TextChoices):
     PHONE = "phone", "Phone number"
     EMAIL = "email", "E-mail address"
     URL = "url", "Link"
+
+
+class ActorKind(models.TextChoices):
+    """Who made a change on the timeline."""
+
+    CUSTOMER = "customer", "Customer"
+    PARTNER = "partner", "Partner contact"
+    CONTACT = "contact", "Someone outside any session"
+    AGENT = "agent", "Agent"
+    API = "api", "API client"
+    SYSTEM = "system", "Switchboard"
+
+
+class EventKind(models.TextChoices):
+    """Every kind of event on the session timeline (README, "The session timeline")."""
+
+    # Sessions
+    SESSION_OPENED = "session.opened", "Session opened"
+    PARTICIPANT_BOUND = "session.participant_bound", "Participant given a proxy number"
+    SESSION_HANDED_OVER = "session.handed_over", "Numbers exchanged with consent"
+    SESSION_CLOSED = "session.closed", "Session closed"
+    SESSION_EXPIRED = "session.expired", "Session expired"
+    SESSION_REOPENED = "session.reopened", "Session reopened"
+    # Inbound messages
+    MESSAGE_RECEIVED = "message.received", "Message received"
+    SYSTEM_NOTICE = "message.system_notice", "WhatsApp notice received"
+    MESSAGE_REJECTED = "message.rejected", "Message not passed on"
+    MESSAGE_OUT_OF_SESSION = "message.out_of_session", "Message outside any session"
+    MESSAGE_AWAITING_CHOICE = "message.awaiting_choice", "Sender asked which booking"
+    THREAD_CHOSEN = "message.thread_chosen", "Sender chose a booking"
+    MESSAGE_HELD_FOR_AGENT = "message.held_for_agent", "Message waits for an agent"
+    MESSAGE_REDACTED = "message.redacted", "Contact details hidden"
+    MESSAGE_RELAYED = "message.relayed", "Message passed on"
+    # Outbound messages
+    MESSAGE_QUEUED = "message.queued", "Message queued"
+    MESSAGE_HELD = "message.held", "Message held: 24-hour window closed"
+    MESSAGE_RELEASED = "message.released", "Held message released"
+    WINDOW_TEMPLATE_QUEUED = "window.template_queued", "Template queued to reopen a window"
+    MESSAGE_SENT = "message.sent", "Message sent"
+    MESSAGE_DELIVERED = "message.delivered", "Message delivered"
+    MESSAGE_READ = "message.read", "Message read"
+    MESSAGE_FAILED = "message.failed", "Message failed"
+    MESSAGE_SEND_ERROR = "message.send_error", "Sending attempt failed"
+    MESSAGE_RECONCILED = "message.reconciled", "Interrupted send confirmed"
+    MESSAGE_STATUS_OTHER = "message.status_other", "Other delivery status"
+    READ_RECEIPT_FAILED = "message.read_receipt_failed", "Read receipt not mirrored"
+    # The whole relay
+    SENDING_HALTED = "outbound.halted", "All sending paused"
+    SENDING_RESUMED = "outbound.resumed", "Sending resumed"
+    WEBHOOK_MALFORMED_ITEM = "webhook.malformed_item", "Webhook item without id or sender"
+    WEBHOOK_UNKNOWN_NUMBER = "webhook.unknown_number", "Webhook for a number we do not have"
+    WEBHOOK_UNKNOWN_STATUS = "webhook.unknown_status", "Status for a message we do not know"
+    WEBHOOK_ERROR = "webhook.error", "WhatsApp reported an error"
+    WEBHOOK_MANAGEMENT = "webhook.management", "Template, number or account event"
+
+
+class RejectReason(models.TextChoices):
+    """Why an inbound message was not passed on (detail of message.rejected)."""
+
+    STALE = "stale", "Arrived too late"
+    UNSUPPORTED = "unsupported", "Kind of message that cannot be passed on"
+    SESSION_ENDED = "session_ended", "Its session ended first"
+    THREAD_ENDED = "thread_ended", "The booking chosen has ended"
+    REACTION_TARGET_UNKNOWN = "reaction_target_unknown", "Reaction to an unknown message"

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -7,7 +8,9 @@ from django.utils import timezone
 from relay import crypto, phones
 from relay.choices import (
     LIVE_SESSION_STATUSES,
+    ActorKind,
     Direction,
+    EventKind,
     LeakKind,
     MessageStatus,
     MessageType,
@@ -367,40 +370,58 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AuditQuerySet(models.QuerySet):
+class TimelineQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AppendOnlyError("the audit log is append-only")
+        raise AppendOnlyError("the timeline is append-only")
 
     def delete(self):
-        raise AppendOnlyError("the audit log is append-only")
+        raise AppendOnlyError("the timeline is append-only")
 
 
-class AuditEvent(models.Model):
-    """One step of the relay, recorded for good. Never changed, never deleted."""
+class TimelineEvent(models.Model):
+    """One change of a session (or of the relay as a whole), in the order it happened.
+
+    Written only inside the transaction of the change it reports (relay.timeline), never
+    changed, never deleted. Its detail holds identifiers and counts: no phone numbers, no
+    message text.
+    """
 
     session = models.ForeignKey(
-        RelaySession, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+        RelaySession, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline"
     )
     message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline"
     )
-    kind = models.CharField(max_length=60, db_index=True)
-    # Identifiers and counts only: no phone numbers, no message bodies.
+    kind = models.CharField(max_length=60, choices=EventKind.choices, db_index=True)
+    actor = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.SYSTEM)
+    actor_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_api_key = models.ForeignKey(
+        "ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    objects = AuditQuerySet.as_manager()
+    objects = TimelineQuerySet.as_manager()
 
     class Meta:
-        ordering = ["created_at", "id"]
+        ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.kind
+        return self.get_kind_display()
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            raise AppendOnlyError("the audit log is append-only")
+            raise AppendOnlyError("the timeline is append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError("the audit log is append-only")
+        raise AppendOnlyError("the timeline is append-only")

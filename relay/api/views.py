@@ -29,6 +29,7 @@ from relay.services.sessions import (
     session_open_or_get,
     session_reopen,
 )
+from relay.timeline import Actor
 
 
 def validated(serializer_class: type[Serializer], data) -> dict:
@@ -127,6 +128,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             partner_contact=data.get("partner_contact"),
             pool=data.get("pool"),
             ttl=timedelta(hours=ttl_hours) if ttl_hours else None,
+            actor=Actor.of_api_key(request.auth),
         )
         if not created:
             return Response(self.render(session), status=status.HTTP_200_OK)
@@ -137,12 +139,16 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def close(self, request: Request, pk=None) -> Response:
         session = self.get_object()
         data = validated(SessionCloseSerializer, request.data)
-        return Response(self.render(session_close(session=session, reason=data["reason"])))
+        closed = session_close(
+            session=session, reason=data["reason"], actor=Actor.of_api_key(request.auth)
+        )
+        return Response(self.render(closed))
 
     @extend_schema(request=None, responses=SessionSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk=None) -> Response:
-        return Response(self.render(session_reopen(session=self.get_object())))
+        reopened = session_reopen(session=self.get_object(), actor=Actor.of_api_key(request.auth))
+        return Response(self.render(reopened))
 
     @extend_schema(
         responses=MessageSerializer(many=True),
@@ -163,5 +169,10 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def messages(self, request: Request, pk=None) -> Response:
         session = self.get_object()
         data = validated(MessageCreateSerializer, request.data)
-        messages = session_message_send(session=session, to_role=data["to"], text=data["text"])
+        messages = session_message_send(
+            session=session,
+            to_role=data["to"],
+            text=data["text"],
+            actor=Actor.of_api_key(request.auth),
+        )
         return Response(MessageSerializer(messages, many=True).data, status=201)

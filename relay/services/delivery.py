@@ -11,8 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from relay import payloads
-from relay.audit import audit_record
-from relay.choices import MEDIA_TYPES, Direction, MessageStatus, Origin
+from relay.choices import MEDIA_TYPES, Direction, EventKind, MessageStatus, Origin
 from relay.media import media_problem
 from relay.models import Leg, Message, ProxyNumber
 from relay.providers import get_provider
@@ -20,6 +19,7 @@ from relay.providers.base import Failure, Provider, ProviderError
 from relay.services.holds import outbound_halt, outbound_held
 from relay.services.queueing import notice_queue
 from relay.services.windows import leg_lock, leg_window_closed, message_hold_for_window
+from relay.timeline import timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -175,13 +175,16 @@ def _mark_accepted(message: Message, wamid: str) -> None:
     Leg.objects.filter(
         contact=message.contact_id, proxy_number=message.proxy_number_id, backoff_level__gt=0
     ).update(backoff_level=0)
-    audit_record("message.sent", message=message, type=message.type, origin=message.origin)
+    timeline_record(EventKind.MESSAGE_SENT, message=message)
 
 
+@transaction.atomic
 def _handle_failure(message: Message, error: ProviderError) -> None:
     now = timezone.now()
     failure = error.failure
-    audit_record("message.send_error", message=message, code=error.code, failure=failure.value)
+    timeline_record(
+        EventKind.MESSAGE_SEND_ERROR, message=message, code=error.code, failure=failure.value
+    )
     if failure is Failure.UNCERTAIN:
         Message.objects.filter(pk=message.pk).update(
             status=MessageStatus.UNCERTAIN, error_message=error.message
@@ -199,12 +202,11 @@ def _handle_failure(message: Message, error: ProviderError) -> None:
         )
         _requeue(message, at=until)
     elif failure is Failure.PAIR_RATE:
-        with transaction.atomic():
-            leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
-            until = now + timedelta(seconds=min(4**leg.backoff_level, MAX_BACKOFF_SECONDS))
-            Leg.objects.filter(pk=leg.pk).update(
-                backoff_level=leg.backoff_level + 1, backoff_until=until
-            )
+        leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
+        until = now + timedelta(seconds=min(4**leg.backoff_level, MAX_BACKOFF_SECONDS))
+        Leg.objects.filter(pk=leg.pk).update(
+            backoff_level=leg.backoff_level + 1, backoff_until=until
+        )
         _requeue(message, at=until)
     elif failure is Failure.TRANSIENT and message.attempts + 1 < settings.RELAY_MAX_SEND_ATTEMPTS:
         _requeue(message, at=now + _backoff(2 ** (message.attempts + 1)))
@@ -220,6 +222,7 @@ def _backoff(seconds: float) -> timedelta:
     return timedelta(seconds=capped / 2 + random.uniform(0, capped / 2))  # noqa: S311
 
 
+@transaction.atomic
 def message_fail(
     *, message: Message, code: int | None, reason: str, notify: bool = True, notice: str = ""
 ) -> None:
@@ -237,7 +240,7 @@ def message_fail(
     )
     if not updated:
         return
-    audit_record("message.failed", message=message, code=code)
+    timeline_record(EventKind.MESSAGE_FAILED, message=message, code=code)
     origin = message.source
     if notify and message.origin == Origin.RELAYED and origin and origin.participant_id:
         notice_queue(
@@ -265,7 +268,8 @@ def message_mirror_read(message_id: int) -> None:
             message_id=message.provider_message_id,
         )
     except ProviderError as error:
-        audit_record("message.read_receipt_failed", message=message, code=error.code)
+        with transaction.atomic():
+            timeline_record(EventKind.READ_RECEIPT_FAILED, message=message, code=error.code)
 
 
 def messages_cancel_for_session(*, session) -> int:

@@ -1,18 +1,20 @@
 """Pausing all sending (an expired token, a restricted account) and resuming it."""
 
+from django.db import transaction
 from django.utils import timezone
 
-from relay.audit import audit_record
-from relay.choices import Direction, MessageStatus
+from relay.choices import Direction, EventKind, MessageStatus
 from relay.models import Message, OutboundHold
 from relay.services.alerts import alert_raise
 from relay.services.queueing import messages_enqueue_by_leg
+from relay.timeline import timeline_record
 
 
 def outbound_held() -> bool:
     return OutboundHold.objects.filter(cleared_at__isnull=True).exists()
 
 
+@transaction.atomic
 def outbound_halt(*, code: int | None, reason: str) -> None:
     if outbound_held():
         return
@@ -20,9 +22,10 @@ def outbound_halt(*, code: int | None, reason: str) -> None:
     alert_raise(
         "outbound_halted", f"All sending is paused: WhatsApp refused with error {code}. {reason}"
     )
-    audit_record("outbound.halted", code=code)
+    timeline_record(EventKind.SENDING_HALTED, code=code)
 
 
+@transaction.atomic
 def outbound_resume() -> int:
     """Clear open holds and send what waited; returns how many messages were queued again."""
     OutboundHold.objects.filter(cleared_at__isnull=True).update(cleared_at=timezone.now())
@@ -31,6 +34,6 @@ def outbound_resume() -> int:
             direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
         ).values_list("id", flat=True)
     )
-    audit_record("outbound.resumed", queued=len(waiting))
+    timeline_record(EventKind.SENDING_RESUMED, queued=len(waiting))
     messages_enqueue_by_leg(waiting)
     return len(waiting)

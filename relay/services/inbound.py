@@ -9,8 +9,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from relay.audit import audit_record
-from relay.choices import MEDIA_TYPES, Direction, MessageStatus, MessageType, Origin, SessionMode
+from relay.choices import (
+    MEDIA_TYPES,
+    Direction,
+    EventKind,
+    MessageStatus,
+    MessageType,
+    Origin,
+    RejectReason,
+    SessionMode,
+)
 from relay.models import Leg, Message, Participant, ProxyNumber
 from relay.services import relaying, threads
 from relay.services.contacts import contact_change_number, contact_for_sender
@@ -19,6 +27,7 @@ from relay.services.queueing import notice_queue
 from relay.services.sessions import session_touch
 from relay.services.statuses import unix_time
 from relay.services.windows import leg_lock, leg_window_opened
+from relay.timeline import timeline_record
 
 RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "button", "reaction"}
 # What an inbound row keeps of Meta's message: its content, not who sent it (the contact,
@@ -52,7 +61,8 @@ def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message
     wa_id = raw.get("from") or profile.get("wa_id")
     bsuid = raw.get("from_user_id") or profile.get("user_id")
     if not raw.get("id") or not (wa_id or bsuid):
-        audit_record("inbound.malformed", number=number.e164)
+        with transaction.atomic():
+            timeline_record(EventKind.WEBHOOK_MALFORMED_ITEM, proxy_number_id=number.pk)
         return None
     with transaction.atomic():
         contact = contact_for_sender(
@@ -78,6 +88,7 @@ def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message
     return message
 
 
+@transaction.atomic
 def inbound_continue(*, message: Message, participant: Participant) -> None:
     """Take up a message that waited, now that its session is known."""
     _run(IN_SESSION_STEPS, Inbound(message, {}, participant=participant))
@@ -99,7 +110,12 @@ def system_event(inbound: Inbound) -> bool:
     message_set_status(message, MessageStatus.REJECTED)
     changed = event.get("type") == "user_changed_number" and event.get("wa_id")
     moved = changed and contact_change_number(contact=message.contact, wa_id=event["wa_id"])
-    audit_record("inbound.system", message=message, event=event.get("type", ""), moved=bool(moved))
+    timeline_record(
+        EventKind.SYSTEM_NOTICE,
+        message=message,
+        event=str(event.get("type", "")),
+        moved=bool(moved),
+    )
     return True
 
 
@@ -122,7 +138,9 @@ def stale(inbound: Inbound) -> bool:
     oldest = timezone.now() - timedelta(hours=settings.RELAY_STALE_INBOUND_HOURS)
     if inbound.message.wa_timestamp >= oldest:
         return False
-    inbound_reject(inbound.message, "stale", NOTICE_STALE if inbound.leg.window_open() else None)
+    inbound_reject(
+        inbound.message, RejectReason.STALE, NOTICE_STALE if inbound.leg.window_open() else None
+    )
     return True
 
 
@@ -147,7 +165,7 @@ def reaction(inbound: Inbound) -> bool:
 def unsupported(inbound: Inbound) -> bool:
     if inbound.message.type != MessageType.UNSUPPORTED:
         return False
-    inbound_reject(inbound.message, "unsupported", relaying.NOTICE_UNSUPPORTED)
+    inbound_reject(inbound.message, RejectReason.UNSUPPORTED, relaying.NOTICE_UNSUPPORTED)
     return True
 
 
@@ -167,7 +185,7 @@ def out_of_session(inbound: Inbound) -> bool:
         return False
     message, leg = inbound.message, inbound.leg
     message_set_status(message, MessageStatus.OUT_OF_SESSION)
-    audit_record("inbound.out_of_session", message=message, number=message.proxy_number.e164)
+    timeline_record(EventKind.MESSAGE_OUT_OF_SESSION, message=message)
     now = timezone.now()
     if leg.last_stranger_notice_at and now - leg.last_stranger_notice_at < STRANGER_NOTICE_EVERY:
         return True
@@ -178,11 +196,13 @@ def out_of_session(inbound: Inbound) -> bool:
 
 def enter_session(inbound: Inbound) -> bool:
     """The message belongs to its session now; the session's idle timer starts again."""
-    message_bind(inbound.message, inbound.participant)
+    message = inbound.message
+    message_bind(message, inbound.participant)
     if session_touch(session=inbound.participant.session):
+        timeline_record(EventKind.MESSAGE_RECEIVED, message=message, type=message.type)
         return False
     # It ended while this message was on its way.
-    inbound_reject(inbound.message, "session_ended", threads.NOTICE_ENDED)
+    inbound_reject(inbound.message, RejectReason.SESSION_ENDED, threads.NOTICE_ENDED)
     return True
 
 
@@ -191,7 +211,7 @@ def mediated_hold(inbound: Inbound) -> bool:
     if inbound.participant.session.mode != SessionMode.MEDIATED:
         return False
     message_set_status(inbound.message, MessageStatus.AWAITING_AGENT)
-    audit_record("inbound.awaiting_agent", message=inbound.message, type=inbound.message.type)
+    timeline_record(EventKind.MESSAGE_HELD_FOR_AGENT, message=inbound.message)
     return True
 
 

@@ -1,10 +1,10 @@
 """Small writes on one inbound message: its status, the session it turned out to belong to,
 and refusing it with a short notice to its sender."""
 
-from relay.audit import audit_record
-from relay.choices import MessageStatus
+from relay.choices import EventKind, MessageStatus, RejectReason
 from relay.models import Message, Participant
 from relay.services.queueing import notice_queue
+from relay.timeline import timeline_record
 
 
 def message_set_status(message: Message, status: str) -> None:
@@ -20,10 +20,10 @@ def message_bind(message: Message, participant: Participant) -> None:
     message.session, message.participant = participant.session, participant
 
 
-def inbound_reject(message: Message, reason: str, notice: str | None) -> None:
+def inbound_reject(message: Message, reason: RejectReason, notice: str | None) -> None:
     """Not passed on, for `reason`; the sender is told `notice`, if any."""
     message_set_status(message, MessageStatus.REJECTED)
-    audit_record(f"inbound.{reason}", message=message, type=(message.payload or {}).get("type"))
+    timeline_record(EventKind.MESSAGE_REJECTED, message=message, reason=reason, type=message.type)
     if notice:
         notice_queue(
             contact=message.contact,

@@ -3,12 +3,14 @@
 from django.db import transaction
 
 from relay import payloads
-from relay.choices import CAPTIONED_TYPES, Direction, MessageStatus, Origin
+from relay.choices import CAPTIONED_TYPES, Direction, EventKind, MessageStatus, Origin
 from relay.exceptions import SessionNotLive
 from relay.models import Contact, Message, Participant, ProxyNumber
 from relay.queue import enqueue
+from relay.timeline import SYSTEM, Actor, timeline_record
 
 
+@transaction.atomic
 def message_queue(
     *,
     participant: Participant,
@@ -18,6 +20,7 @@ def message_queue(
     payload: dict | None = None,
     source: Message | None = None,
     reply_to: Message | None = None,
+    actor: Actor | None = None,
 ) -> list[Message]:
     """Store an outbound message to `participant` and queue its delivery.
 
@@ -31,6 +34,8 @@ def message_queue(
         "origin": origin,
         "source": source,
     }
+    if actor is None:  # a relayed copy speaks for its source's writer
+        actor = Actor.of_message(source) if source is not None else SYSTEM
     texts = []
     if type == "text":
         first, *texts = payloads.split_text(body)
@@ -38,9 +43,11 @@ def message_queue(
     elif type in CAPTIONED_TYPES and len(body) > payloads.CAPTION_LIMIT:
         texts = payloads.split_text(body[payloads.CAPTION_LIMIT :])
         body = body[: payloads.CAPTION_LIMIT]
-    messages = [_create(common, type=type, body=body, payload=payload or {}, reply_to=reply_to)]
+    messages = [
+        _create(common, actor, type=type, body=body, payload=payload or {}, reply_to=reply_to)
+    ]
     messages += [
-        _create(common, type="text", body=text, payload={}, reply_to=None) for text in texts
+        _create(common, actor, type="text", body=text, payload={}, reply_to=None) for text in texts
     ]
     # One task for all parts, so that they arrive in order.
     enqueue("relay.tasks.deliver_in_order", [message.pk for message in messages])
@@ -48,14 +55,17 @@ def message_queue(
 
 
 @transaction.atomic
-def session_message_send(*, session, to_role: str, text: str) -> list[Message]:
+def session_message_send(
+    *, session, to_role: str, text: str, actor: Actor = SYSTEM
+) -> list[Message]:
     """The aggregator writes to one participant of a live session (API, agents)."""
     if not session.is_live():
         raise SessionNotLive("session is closed or expired; reopen it first")
     participant = session.participants.select_related("contact", "proxy_number").get(role=to_role)
-    return message_queue(participant=participant, origin=Origin.API, body=text)
+    return message_queue(participant=participant, origin=Origin.API, body=text, actor=actor)
 
 
+@transaction.atomic
 def notice_queue(
     *,
     contact: Contact,
@@ -79,6 +89,7 @@ def notice_queue(
         payload={"interactive": interactive} if interactive else {},
         status=MessageStatus.QUEUED,
     )
+    timeline_record(EventKind.MESSAGE_QUEUED, message=message, origin=message.origin)
     enqueue("relay.tasks.deliver_message", message.pk)
     return message
 
@@ -94,9 +105,11 @@ def messages_enqueue_by_leg(message_ids: list[int]) -> None:
         enqueue("relay.tasks.deliver_in_order", ids)
 
 
-def _create(common: dict, *, type: str, body: str, payload: dict, reply_to) -> Message:
+def _create(
+    common: dict, actor: Actor, *, type: str, body: str, payload: dict, reply_to
+) -> Message:
     participant = common["participant"]
-    return Message.objects.create(
+    message = Message.objects.create(
         direction=Direction.OUTBOUND,
         contact=participant.contact,
         proxy_number=participant.proxy_number,
@@ -107,6 +120,8 @@ def _create(common: dict, *, type: str, body: str, payload: dict, reply_to) -> M
         status=MessageStatus.QUEUED,
         **common,
     )
+    timeline_record(EventKind.MESSAGE_QUEUED, message=message, actor=actor, origin=message.origin)
+    return message
 
 
 def _with_thread_tag(participant: Participant, body: str, type: str) -> str:

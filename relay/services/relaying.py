@@ -2,13 +2,21 @@
 receives it (contact details hidden by the privacy guard), and the queued copy."""
 
 from relay import phones
-from relay.audit import audit_record
-from relay.choices import MEDIA_TYPES, Direction, MessageStatus, Origin, SessionMode
+from relay.choices import (
+    MEDIA_TYPES,
+    Direction,
+    EventKind,
+    MessageStatus,
+    Origin,
+    RejectReason,
+    SessionMode,
+)
 from relay.models import LeakageAttempt, Message, Participant
 from relay.privacy import redact
 from relay.services.messages import inbound_reject, message_bind, message_set_status
 from relay.services.queueing import message_queue
 from relay.services.threads import message_quoted, thread_strip_tag
+from relay.timeline import timeline_record
 
 NOTICE_UNSUPPORTED = (
     "Sorry, this kind of message can't be passed on. "
@@ -37,6 +45,7 @@ def relay_copy(
         reply_to=reply_to,
     )
     message_set_status(source, MessageStatus.RELAYED)
+    timeline_record(EventKind.MESSAGE_RELAYED, message=source, copy_id=copies[0].pk)
     return copies
 
 
@@ -50,7 +59,7 @@ def inbound_relay(*, message: Message, participant: Participant) -> None:
     type_, body, payload = relay_content(message, region=phones.region_of(message.contact.phone))
     body = thread_strip_tag(body, participant)
     if type_ == "text" and not body.strip():  # e.g. a flow reply: nothing we can pass on
-        inbound_reject(message, "unsupported", NOTICE_UNSUPPORTED)
+        inbound_reject(message, RejectReason.UNSUPPORTED, NOTICE_UNSUPPORTED)
         return
     relay_copy(
         source=message,
@@ -60,7 +69,6 @@ def inbound_relay(*, message: Message, participant: Participant) -> None:
         payload=payload,
         reply_to=_counterpart_of_quoted(message, counterpart),
     )
-    audit_record("inbound.relayed", message=message, type=message.type)
 
 
 def relay_content(message: Message, *, region: str | None) -> tuple[str, str, dict]:
@@ -125,7 +133,7 @@ class _Guard:
         LeakageAttempt.objects.create(
             session=self.message.session, message=self.message, kind=kind, count=count
         )
-        audit_record("privacy.redacted", message=self.message, leak=kind, count=count)
+        timeline_record(EventKind.MESSAGE_REDACTED, message=self.message, leak=kind, count=count)
 
 
 def reaction_mirror(message: Message) -> None:
@@ -134,7 +142,7 @@ def reaction_mirror(message: Message) -> None:
     target = message_quoted(message, reaction.get("message_id"))
     participant = _participant_for(target, message)
     if target is None or participant is None:
-        inbound_reject(message, "reaction_target_unknown", None)
+        inbound_reject(message, RejectReason.REACTION_TARGET_UNKNOWN, None)
         return
     if participant.session.mode == SessionMode.MEDIATED:
         message_bind(message, participant)
@@ -143,7 +151,7 @@ def reaction_mirror(message: Message) -> None:
     counterpart = participant.session.participants.exclude(pk=participant.pk).get()
     mirrored = _twin_on_other_leg(target, counterpart)
     if mirrored is None or not mirrored.provider_message_id:
-        inbound_reject(message, "reaction_target_unknown", None)
+        inbound_reject(message, RejectReason.REACTION_TARGET_UNKNOWN, None)
         return
     message_bind(message, participant)
     relay_copy(

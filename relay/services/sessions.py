@@ -9,13 +9,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from relay.audit import audit_record
-from relay.choices import LIVE_SESSION_STATUSES, NumberKind, Role, SessionMode, SessionStatus
+from relay.choices import (
+    LIVE_SESSION_STATUSES,
+    EventKind,
+    NumberKind,
+    Role,
+    SessionMode,
+    SessionStatus,
+)
 from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
 from relay.models import Contact, MaskingPool, Participant, ProxyNumber, RelaySession
 from relay.selectors import session_find_live
 from relay.services.contacts import contact_get_or_create
 from relay.services.delivery import messages_cancel_for_session
+from relay.timeline import SYSTEM, Actor, timeline_record
 from routing.models import Partner, PartnerContact
 
 TAG_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed back
@@ -49,6 +56,7 @@ def session_open_or_get(
     pool: MaskingPool | None = None,
     ttl: timedelta | None = None,
     reuse_live: bool = True,
+    actor: Actor = SYSTEM,
 ) -> tuple[RelaySession, bool]:
     """As session_open; but when this booking's session between the same customer and
     partner is still live, return it (and False) instead: a client that retries must not
@@ -79,7 +87,7 @@ def session_open_or_get(
                 )
                 if live:
                     return live, False
-                return _open(external_ref, workflow, mode, pool, partner, parties, ttl), True
+                return _open(external_ref, workflow, mode, pool, partner, parties, ttl, actor), True
         except IntegrityError:
             # A concurrent session took the same pair first; the constraint refused ours.
             if attempt == ALLOCATION_ATTEMPTS - 1:
@@ -95,7 +103,7 @@ def _lock(parties) -> None:
     list(locked.order_by("pk"))
 
 
-def _open(external_ref, workflow, mode, pool, partner, parties, ttl) -> RelaySession:
+def _open(external_ref, workflow, mode, pool, partner, parties, ttl, actor) -> RelaySession:
     now = timezone.now()
     session = RelaySession.objects.create(
         external_ref=external_ref,
@@ -106,6 +114,7 @@ def _open(external_ref, workflow, mode, pool, partner, parties, ttl) -> RelaySes
         ttl=ttl,
         expires_at=now + ttl,
     )
+    timeline_record(EventKind.SESSION_OPENED, session=session, actor=actor, pool_id=pool.pk)
     for role, name, contact in parties:
         _expire_lapsed_sessions_of(contact, now)
         number, multiplexed = _allocate(pool, contact)
@@ -118,7 +127,13 @@ def _open(external_ref, workflow, mode, pool, partner, parties, ttl) -> RelaySes
             multiplexed=multiplexed,
             thread_tag=_free_tag(contact, number),
         )
-    audit_record("session.opened", session=session, external_ref=external_ref, pool=pool.name)
+        timeline_record(
+            EventKind.PARTICIPANT_BOUND,
+            session=session,
+            role=role,
+            proxy_number_id=number.pk,
+            multiplexed=multiplexed,
+        )
     return session
 
 
@@ -176,7 +191,9 @@ def _expire_lapsed_sessions_of(contact: Contact, now) -> None:
         session_expire(session=session)
 
 
-def session_end(*, session: RelaySession, status: str, reason: str = "") -> RelaySession:
+def session_end(
+    *, session: RelaySession, status: str, reason: str = "", actor: Actor = SYSTEM
+) -> RelaySession:
     """Close or expire a live session, free its (contact, number) pairs and cancel what
     still waited to be sent in it."""
     if status not in (SessionStatus.CLOSED, SessionStatus.EXPIRED):
@@ -192,7 +209,12 @@ def session_end(*, session: RelaySession, status: str, reason: str = "") -> Rela
         session.participants.update(active=False)
         cancelled = messages_cancel_for_session(session=session)
         session.refresh_from_db()
-        audit_record(f"session.{status}", session=session, reason=reason, cancelled=cancelled)
+        kind = (
+            EventKind.SESSION_CLOSED
+            if status == SessionStatus.CLOSED
+            else EventKind.SESSION_EXPIRED
+        )
+        timeline_record(kind, session=session, actor=actor, cancelled=cancelled)
     return session
 
 
@@ -205,11 +227,15 @@ def session_expire(*, session: RelaySession) -> bool:
     return True
 
 
-def session_close(*, session: RelaySession, reason: str = "") -> RelaySession:
-    return session_end(session=session, status=SessionStatus.CLOSED, reason=reason or "closed")
+def session_close(
+    *, session: RelaySession, reason: str = "", actor: Actor = SYSTEM
+) -> RelaySession:
+    return session_end(
+        session=session, status=SessionStatus.CLOSED, reason=reason or "closed", actor=actor
+    )
 
 
-def session_reopen(*, session: RelaySession) -> RelaySession:
+def session_reopen(*, session: RelaySession, actor: Actor = SYSTEM) -> RelaySession:
     """Reopen a closed or expired session, if its pairs are still free."""
     if session.status in LIVE_SESSION_STATUSES:
         raise SessionNotLive("session is already open")
@@ -220,7 +246,7 @@ def session_reopen(*, session: RelaySession) -> RelaySession:
             session.expires_at = timezone.now() + session.ttl
             session.closed_at = None
             session.save(update_fields=["status", "expires_at", "closed_at"])
-            audit_record("session.reopened", session=session)
+            timeline_record(EventKind.SESSION_REOPENED, session=session, actor=actor)
     except IntegrityError as exc:
         raise SessionNotLive("a participant's number is now used by another live session") from exc
     return session

@@ -5,8 +5,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from relay.audit import audit_record
-from relay.choices import STATUS_RANK, Direction, MessageStatus, Origin
+from relay.choices import STATUS_RANK, Direction, EventKind, MessageStatus, Origin
 from relay.models import Message
 from relay.providers.base import Failure
 from relay.providers.whatsapp import classify
@@ -14,9 +13,15 @@ from relay.queue import enqueue
 from relay.services.delivery import message_fail
 from relay.services.holds import outbound_halt
 from relay.services.windows import leg_window_closed
+from relay.timeline import timeline_record
 
 # A failure reported after these changes nothing.
 FINAL = (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED)
+PROGRESS_EVENTS = {
+    MessageStatus.SENT: EventKind.MESSAGE_SENT,
+    MessageStatus.DELIVERED: EventKind.MESSAGE_DELIVERED,
+    MessageStatus.READ: EventKind.MESSAGE_READ,
+}
 STAMPS = {
     MessageStatus.SENT: "sent_at",
     MessageStatus.DELIVERED: "delivered_at",
@@ -29,7 +34,7 @@ def status_apply(raw: dict) -> Message | None:
     with transaction.atomic():
         message = _find(raw)
         if message is None:
-            audit_record("status.unknown_message", status=raw.get("status"))
+            timeline_record(EventKind.WEBHOOK_UNKNOWN_STATUS, status=str(raw.get("status")))
             return None
         if _window_refusal(raw):
             # Locks the leg before the message, as every sender does.
@@ -42,8 +47,8 @@ def status_apply(raw: dict) -> Message | None:
             _apply_failure(message, raw.get("errors") or [])
         elif status in STAMPS:
             _apply_progress(message, MessageStatus(status), unix_time(raw.get("timestamp")))
-        else:  # "played" and whatever comes next: kept in the audit log only
-            audit_record("status.other", message=message, status=status)
+        else:  # "played" and whatever comes next: kept on the timeline only
+            timeline_record(EventKind.MESSAGE_STATUS_OTHER, message=message, status=str(status))
     return message
 
 
@@ -63,7 +68,7 @@ def _find(raw: dict) -> Message | None:
             reconciled = Message.objects.filter(pk=int(reference))
             reconciled.filter(status=MessageStatus.UNCERTAIN).update(status=MessageStatus.SENT)
             message = reconciled.get()
-            audit_record("message.reconciled", message=message)
+            timeline_record(EventKind.MESSAGE_RECONCILED, message=message)
     return message
 
 
@@ -80,7 +85,7 @@ def _apply_progress(message: Message, status: MessageStatus, at: datetime) -> No
         fields["status"] = status
     if fields:
         Message.objects.filter(pk=message.pk).update(**fields)
-        audit_record(f"message.{status}", message=message)
+        timeline_record(PROGRESS_EVENTS[status], message=message)
     if stamp in fields and status == MessageStatus.READ and message.origin == Origin.RELAYED:
         # The other side read it: the writer sees blue ticks on their original.
         enqueue("relay.tasks.mirror_read", message.source_id)

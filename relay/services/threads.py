@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from relay.audit import audit_record
-from relay.choices import Direction, MessageStatus, Origin
+from relay.choices import Direction, EventKind, MessageStatus, Origin, RejectReason
 from relay.models import Message, Participant
 from relay.services.messages import inbound_reject, message_bind, message_set_status
 from relay.services.queueing import notice_queue
 from relay.services.sessions import session_expire
+from relay.timeline import timeline_record
 
 TAG = re.compile(r"#([A-Za-z2-9]{4})\b")
 THREAD_CHOICE = "thread:"
@@ -61,7 +61,7 @@ def thread_choose(message: Message, participant_id: str) -> tuple[Participant, l
         .first()
     )
     if participant is None or not participant.session.is_live():
-        inbound_reject(message, "thread_ended", NOTICE_ENDED)
+        inbound_reject(message, RejectReason.THREAD_ENDED, NOTICE_ENDED)
         return None, []
     waiting = Message.objects.filter(
         contact=message.contact,
@@ -70,7 +70,7 @@ def thread_choose(message: Message, participant_id: str) -> tuple[Participant, l
         status=MessageStatus.AWAITING_CHOICE,
     ).order_by("id")
     message_bind(message, participant)
-    audit_record("inbound.thread_chosen", message=message, session_id=participant.session_id)
+    timeline_record(EventKind.THREAD_CHOSEN, message=message)
     return participant, list(waiting)
 
 
@@ -114,7 +114,7 @@ def _ask_which_thread(message: Message, candidates: list[Participant]) -> None:
         created_at__gte=timezone.now() - CHOICE_ASKED_WITHIN,
     ).exists()
     message_set_status(message, MessageStatus.AWAITING_CHOICE)
-    audit_record("inbound.awaiting_choice", message=message)
+    timeline_record(EventKind.MESSAGE_AWAITING_CHOICE, message=message, sessions=len(candidates))
     if already_asked:
         return
     rows = []

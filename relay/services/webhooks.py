@@ -7,14 +7,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from relay.audit import audit_record
-from relay.choices import TemplateStatus
+from relay.choices import EventKind, TemplateStatus
 from relay.models import MessageTemplate, ProxyNumber, WebhookPayload
 from relay.queue import enqueue
 from relay.services.alerts import alert_raise
 from relay.services.inbound import inbound_receive
 from relay.services.statuses import status_apply
 from relay.services.windows import template_approved_again
+from relay.timeline import timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def _process_change(field: str, value: dict) -> list[str]:
     profiles = {c.get("wa_id") or c.get("user_id"): c for c in value.get("contacts") or []}
     for raw in value.get("messages") or []:
         if number is None:
-            audit_record("inbound.unknown_number", phone_number_id=phone_number_id)
+            with transaction.atomic():
+                timeline_record(EventKind.WEBHOOK_UNKNOWN_NUMBER, phone_number_id=phone_number_id)
             continue
         sender = raw.get("from") or raw.get("from_user_id")
         errors += _guarded(
@@ -72,8 +73,9 @@ def _process_change(field: str, value: dict) -> list[str]:
     for error in value.get("errors") or []:
         # System, app or account problems, not about one message: an operator should know.
         code, title = error.get("code"), error.get("title", "")
-        audit_record("webhook.error", code=code, title=title)
-        alert_raise("whatsapp_error", f"WhatsApp reported error {code}: {title}")
+        with transaction.atomic():
+            timeline_record(EventKind.WEBHOOK_ERROR, code=code)
+            alert_raise("whatsapp_error", f"WhatsApp reported error {code}: {title}")
     return errors
 
 
@@ -86,10 +88,11 @@ def _guarded(handler, *args, **kwargs) -> list[str]:
     return []
 
 
+@transaction.atomic
 def management_event(*, field: str, value: dict) -> None:
     """Template, number and account events: recorded, and surfaced when they need a person."""
     event = value.get("event") or value.get("current_limit") or ""
-    audit_record("webhook.management", field=field, event=str(event))
+    timeline_record(EventKind.WEBHOOK_MANAGEMENT, field=str(field), event=str(event))
     if field == "message_template_status_update":
         _template_status_changed(value)
     elif field in ALERTING_FIELDS:

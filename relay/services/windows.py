@@ -5,11 +5,11 @@ once they write."""
 from django.db import transaction
 from django.utils import timezone
 
-from relay.audit import audit_record
-from relay.choices import Direction, MessageStatus, Origin, TemplateStatus
+from relay.choices import Direction, EventKind, MessageStatus, Origin, TemplateStatus
 from relay.models import WINDOW, Contact, Leg, Message, MessageTemplate, ProxyNumber
 from relay.queue import enqueue
 from relay.services.alerts import alert_raise
+from relay.timeline import timeline_record
 
 # What a held copy keeps of the message that WhatsApp refused.
 COPIED_FIELDS = (
@@ -74,7 +74,7 @@ def message_hold_for_window(message: Message, leg: Leg) -> None:
     """Hold `message` (claimed, SENDING) until its recipient writes, and invite them back.
     The caller holds the leg's lock (leg_lock)."""
     Message.objects.filter(pk=message.pk).update(status=MessageStatus.HELD, next_attempt_at=None)
-    audit_record("message.held_for_window", message=message)
+    timeline_record(EventKind.MESSAGE_HELD, message=message)
     _queue_invitation(message, leg)
 
 
@@ -110,6 +110,7 @@ def _queue_invitation(message: Message, leg: Leg) -> None:
         payload={"name": template.name, "language": template.language, "parameters": parameters},
         status=MessageStatus.QUEUED,
     )
+    timeline_record(EventKind.WINDOW_TEMPLATE_QUEUED, message=invitation, template_id=template.pk)
     enqueue("relay.tasks.deliver_message", invitation.pk)
 
 
@@ -127,6 +128,8 @@ def leg_window_opened(*, leg: Leg) -> list[int]:
         Message.objects.filter(pk__in=held).update(
             status=MessageStatus.QUEUED, next_attempt_at=None
         )
+        for message in Message.objects.filter(pk__in=held):
+            timeline_record(EventKind.MESSAGE_RELEASED, message=message)
         enqueue("relay.tasks.deliver_in_order", held)
     return held
 

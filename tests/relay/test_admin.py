@@ -6,7 +6,14 @@ from django.urls import reverse
 
 from relay.api.authentication import api_key_create
 from relay.choices import SessionStatus
-from relay.models import AuditEvent, Contact, Message, OperatorAlert, OutboundHold, WebhookPayload
+from relay.models import (
+    Contact,
+    Message,
+    OperatorAlert,
+    OutboundHold,
+    TimelineEvent,
+    WebhookPayload,
+)
 from relay.services.alerts import alert_raise
 from relay.services.webhooks import webhook_store
 from routing.models import Partner
@@ -125,8 +132,8 @@ def test_staff_with_permission_sees_and_finds_the_real_number(staff_client, rela
     assert list(found.context["cl"].result_list) == [contact]
 
 
-def test_audit_log_cannot_be_changed_or_deleted_through_the_admin(admin_client, relayed):
-    event = AuditEvent.objects.first()
+def test_the_timeline_cannot_be_changed_or_deleted_through_the_admin(admin_client, relayed):
+    event = TimelineEvent.objects.first()
     change = admin_url(event, "change", event.pk)
 
     page = admin_client.get(change)
@@ -138,7 +145,7 @@ def test_audit_log_cannot_be_changed_or_deleted_through_the_admin(admin_client, 
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     assert (edit.status_code, delete.status_code, add.status_code) == (403, 403, 403)
     assert "delete_selected" not in changelist.content.decode()
-    assert AuditEvent.objects.get(pk=event.pk).kind == event.kind
+    assert TimelineEvent.objects.get(pk=event.pk).kind == event.kind
 
 
 def test_close_action_closes_a_session(admin_client, open_session):

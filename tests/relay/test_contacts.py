@@ -5,7 +5,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 
 from relay import crypto
-from relay.models import AppendOnlyError, AuditEvent, Contact, Participant
+from relay.choices import EventKind
+from relay.models import AppendOnlyError, Contact, Participant, TimelineEvent
 from relay.phones import InvalidPhoneNumber, mask, normalise_e164
 from relay.services.contacts import contact_for_sender, contact_get_or_create
 
@@ -62,17 +63,17 @@ def test_numbers_are_normalised_and_masked():
     assert mask("+447700900123") == "+44 •••• 123"
 
 
-def test_the_audit_log_is_append_only(db):
-    event = AuditEvent.objects.create(kind="test")
+def test_the_timeline_is_append_only(db):
+    event = TimelineEvent.objects.create(kind=EventKind.SESSION_OPENED)
     event.kind = "changed"
     with pytest.raises(AppendOnlyError):
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
     with pytest.raises(AppendOnlyError):
-        AuditEvent.objects.filter(pk=event.pk).update(kind="changed")
+        TimelineEvent.objects.filter(pk=event.pk).update(kind="changed")
     with pytest.raises(AppendOnlyError):
-        AuditEvent.objects.all().delete()
+        TimelineEvent.objects.all().delete()
 
 
 def test_a_session_cannot_take_a_third_participant(open_session):

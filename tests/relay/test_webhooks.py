@@ -7,7 +7,7 @@ from django.db import DatabaseError
 from django.test import Client
 
 from relay.choices import MessageStatus
-from relay.models import AuditEvent, Message, OperatorAlert, WebhookPayload
+from relay.models import Message, OperatorAlert, TimelineEvent, WebhookPayload
 from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay import wa
 from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant
@@ -147,8 +147,8 @@ def test_payloads_the_relay_does_not_handle_are_acknowledged_and_recorded(db, po
     for payload in (unknown_number, errors_only, other_field):
         assert post_webhook(payload).status_code == 200
 
-    kinds = set(AuditEvent.objects.values_list("kind", flat=True))
-    assert {"inbound.unknown_number", "webhook.error", "webhook.management"} <= kinds
+    kinds = set(TimelineEvent.objects.values_list("kind", flat=True))
+    assert {"webhook.unknown_number", "webhook.error", "webhook.management"} <= kinds
     assert OperatorAlert.objects.get(kind="whatsapp_error").message == (
         "WhatsApp reported error 130429: Rate limit hit"
     )

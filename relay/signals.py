@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+# Sent once the transaction that recorded `event` (a TimelineEvent) has committed; never for
+# a change that rolled back. Other apps (SLA clocks, KPIs, CRM sync) connect receivers to it.
+timeline_event_committed = Signal()

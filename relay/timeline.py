@@ -1,0 +1,90 @@
+"""The session timeline: every change is recorded in the transaction that makes it, and
+announced to other apps once that transaction has committed."""
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from relay.choices import ActorKind, Direction, EventKind, Role
+from relay.models import ApiKey, Contact, Message, Participant, RelaySession, TimelineEvent
+from relay.signals import timeline_event_committed
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a participant's contact, an agent, an API client or Switchboard."""
+
+    kind: ActorKind
+    contact: Contact | None = None
+    user: object | None = None  # an agent: a Django user
+    api_key: ApiKey | None = None
+
+    @classmethod
+    def of_participant(cls, participant: Participant) -> "Actor":
+        kind = ActorKind.PARTNER if participant.role == Role.PARTNER else ActorKind.CUSTOMER
+        return cls(kind, contact=participant.contact)
+
+    @classmethod
+    def of_api_key(cls, api_key: ApiKey) -> "Actor":
+        return cls(ActorKind.API, api_key=api_key)
+
+    @classmethod
+    def of_user(cls, user) -> "Actor":
+        return cls(ActorKind.AGENT, user=user)
+
+    @classmethod
+    def of_message(cls, message: Message) -> "Actor":
+        """The writer of an inbound message (a stranger until its session is known);
+        Switchboard for outbound ones."""
+        if message.direction != Direction.INBOUND:
+            return SYSTEM
+        if message.participant_id is not None:
+            return cls.of_participant(message.participant)
+        return cls(ActorKind.CONTACT, contact=message.contact)
+
+
+SYSTEM = Actor(ActorKind.SYSTEM)
+
+
+class TimelineError(RuntimeError):
+    pass
+
+
+def timeline_record(
+    kind: EventKind,
+    *,
+    session: RelaySession | None = None,
+    message: Message | None = None,
+    actor: Actor | None = None,
+    **detail,
+) -> TimelineEvent:
+    """Record one change. The caller is inside the transaction that makes the change, so the
+    event exists exactly when the change does. `detail` holds identifiers and counts only:
+    no phone numbers, no message text. `actor` defaults to the message's writer."""
+    kind = EventKind(kind)  # only the kinds of the one enum, never a string made up here
+    if not _inside_a_transaction():
+        raise TimelineError(f"{kind} must be recorded inside the transaction of its change")
+    if actor is None:
+        actor = Actor.of_message(message) if message is not None else SYSTEM
+    event = TimelineEvent.objects.create(
+        kind=kind,
+        session_id=session.pk if session is not None else getattr(message, "session_id", None),
+        message=message,
+        actor=actor.kind,
+        actor_contact=actor.contact,
+        actor_user=actor.user,
+        actor_api_key=actor.api_key,
+        detail=detail,
+    )
+    if timeline_event_committed.has_listeners():
+        # send_robust: a failing receiver is logged by Django and stops neither the others
+        # nor the caller, whose change has committed already.
+        transaction.on_commit(
+            lambda: timeline_event_committed.send_robust(TimelineEvent, event=event)
+        )
+    return event
+
+
+def _inside_a_transaction() -> bool:
+    # The blocks a test case opens around each test do not count: they never commit.
+    return any(not block._from_testcase for block in connection.atomic_blocks)

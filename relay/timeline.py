@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from relay.choices import ActorKind, Direction, EventKind, Role
-from relay.models import ApiKey, Contact, Message, Participant, RelaySession, TimelineEvent
+from relay.models import ApiKey, Message, Participant, RelaySession, TimelineEvent
 from relay.signals import timeline_event_committed
 
 
@@ -15,22 +15,22 @@ class Actor:
     """Who made a change: a participant's contact, an agent, an API client or Switchboard."""
 
     kind: ActorKind
-    contact: Contact | None = None
-    user: object | None = None  # an agent: a Django user
-    api_key: ApiKey | None = None
+    contact_id: int | None = None
+    user_id: int | None = None  # an agent: a Django user
+    api_key_id: int | None = None
 
     @classmethod
     def of_participant(cls, participant: Participant) -> "Actor":
         kind = ActorKind.PARTNER if participant.role == Role.PARTNER else ActorKind.CUSTOMER
-        return cls(kind, contact=participant.contact)
+        return cls(kind, contact_id=participant.contact_id)
 
     @classmethod
     def of_api_key(cls, api_key: ApiKey) -> "Actor":
-        return cls(ActorKind.API, api_key=api_key)
+        return cls(ActorKind.API, api_key_id=api_key.pk)
 
     @classmethod
     def of_user(cls, user) -> "Actor":
-        return cls(ActorKind.AGENT, user=user)
+        return cls(ActorKind.AGENT, user_id=user.pk)
 
     @classmethod
     def of_message(cls, message: Message) -> "Actor":
@@ -40,7 +40,7 @@ class Actor:
             return SYSTEM
         if message.participant_id is not None:
             return cls.of_participant(message.participant)
-        return cls(ActorKind.CONTACT, contact=message.contact)
+        return cls(ActorKind.CONTACT, contact_id=message.contact_id)
 
 
 SYSTEM = Actor(ActorKind.SYSTEM)
@@ -71,9 +71,9 @@ def timeline_record(
         session_id=session.pk if session is not None else getattr(message, "session_id", None),
         message=message,
         actor=actor.kind,
-        actor_contact=actor.contact,
-        actor_user=actor.user,
-        actor_api_key=actor.api_key,
+        actor_contact_id=actor.contact_id,
+        actor_user_id=actor.user_id,
+        actor_api_key_id=actor.api_key_id,
         detail=detail,
     )
     if timeline_event_committed.has_listeners():

@@ -124,11 +124,14 @@ def open_window(inbound: Inbound) -> bool:
     them can go. The leg stays locked until the message is handled."""
     message = inbound.message
     leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
+    was_open = leg.window_open()
     at = message.wa_timestamp
     if leg.last_inbound_at is None or at > leg.last_inbound_at:
         Leg.objects.filter(pk=leg.pk).update(last_inbound_at=at)
         leg.last_inbound_at = at
-    if leg.window_open():
+    # Messages are held only while a window is closed, and released when it opens: an
+    # open window has nothing held to release.
+    if leg.window_open() and not was_open:
         leg_window_opened(leg=leg)
     inbound.leg = leg
     return False

@@ -10,7 +10,7 @@ from relay.queue import enqueue
 from relay.timeline import SYSTEM, Actor, timeline_record
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # all or nothing with the caller's change
 def message_queue(
     *,
     participant: Participant,
@@ -65,7 +65,7 @@ def session_message_send(
     return message_queue(participant=participant, origin=Origin.API, body=text, actor=actor)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def notice_queue(
     *,
     contact: Contact,

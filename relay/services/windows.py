@@ -27,16 +27,13 @@ COPIED_FIELDS = (
 )
 
 
-def leg_get(*, contact: Contact, proxy_number: ProxyNumber) -> Leg:
-    leg, _ = Leg.objects.get_or_create(contact=contact, proxy_number=proxy_number)
-    return leg
-
-
 def leg_lock(*, contact: Contact, proxy_number: ProxyNumber) -> Leg:
     """The leg, locked until the transaction ends. Whoever changes its window or holds a
     message on it takes this lock, so a release never misses a message being held."""
-    leg = leg_get(contact=contact, proxy_number=proxy_number)
-    return Leg.objects.select_for_update().get(pk=leg.pk)
+    leg, _ = Leg.objects.select_for_update().get_or_create(
+        contact=contact, proxy_number=proxy_number
+    )
+    return leg
 
 
 @transaction.atomic

@@ -4,7 +4,6 @@ from django.utils import timezone
 
 from relay.models import Leg
 from relay.services.sessions import PartyInput, session_open
-from relay.services.windows import leg_get
 from tests.relay import wa
 from tests.relay.factories import PoolFactory, ProxyNumberFactory, partner_with_contact
 
@@ -81,8 +80,11 @@ def write(post_webhook, sender: str, number, **kwargs):
 def open_windows(session) -> None:
     """Both participants wrote a moment ago: their 24-hour windows are open."""
     for p in session.participants.all():
-        leg = leg_get(contact=p.contact, proxy_number=p.proxy_number)
-        Leg.objects.filter(pk=leg.pk).update(last_inbound_at=timezone.now())
+        Leg.objects.update_or_create(
+            contact=p.contact,
+            proxy_number=p.proxy_number,
+            defaults={"last_inbound_at": timezone.now()},
+        )
 
 
 def send_to_partner(run_tasks, session, text="hello", role="partner"):

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from relay.api.views import NumberViewSet, PoolViewSet, SessionViewSet
+from relay.api.views import NumberViewSet, PoolViewSet, SessionViewSet, TemplateViewSet
 from routing.api.views import PartnerViewSet
 
 app_name = "api"
@@ -12,5 +12,6 @@ router.register("pools", PoolViewSet, basename="pool")
 router.register("numbers", NumberViewSet, basename="number")
 router.register("partners", PartnerViewSet, basename="partner")
 router.register("sessions", SessionViewSet, basename="session")
+router.register("templates", TemplateViewSet, basename="template")
 
 urlpatterns = router.urls

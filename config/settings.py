@@ -140,6 +140,8 @@ WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_APP_SECRET = env("WHATSAPP_APP_SECRET", default="local-app-secret" if DEBUG else "")
 WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="local-verify" if DEBUG else "")
 WHATSAPP_TIMEOUT_SECONDS = env.float("WHATSAPP_TIMEOUT_SECONDS", default=15.0)
+# The WhatsApp Business Account whose templates are synced (a pool may name another).
+WHATSAPP_BUSINESS_ACCOUNT_ID = env("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
 # A Fernet key (url-safe base64 of 32 bytes); real numbers are encrypted with it.
 FIELD_ENCRYPTION_KEY = env(
     "FIELD_ENCRYPTION_KEY",

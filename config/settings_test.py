@@ -9,6 +9,7 @@ os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token")
 os.environ.setdefault("WHATSAPP_ACCESS_TOKEN", "test-access-token")
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=")
 os.environ.setdefault("RELAY_PROVIDER", "whatsapp")
+os.environ.setdefault("WHATSAPP_BUSINESS_ACCOUNT_ID", "WABA1")
 
 from config.settings import *  # noqa: E402, F403
 from config.settings import Q_CLUSTER  # noqa: E402

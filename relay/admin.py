@@ -5,15 +5,21 @@ masked."""
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils.html import format_html
 
 from relay import crypto, phones
 from relay.api.authentication import api_keys_revoke
 from relay.exceptions import RelayError
-from relay.forms import PhoneNumberField
+from relay.fields import LanguageFormField, PhoneNumberField
+from relay.forms import FixedAfterCreateForm
+from relay.masking import RevealMixin, sees_real_numbers
 from relay.models import (
     ApiKey,
     ConsoleMessage,
@@ -32,17 +38,14 @@ from relay.models import (
     WebhookPayload,
 )
 from relay.privacy import redact
+from relay.providers.base import ProviderError
 from relay.services.alerts import alerts_resolve
 from relay.services.holds import outbound_resume
 from relay.services.sessions import session_close, session_reopen
+from relay.services.templates import templates_sync
 from relay.timeline import Actor
 
-REAL_NUMBER_PERMISSION = "relay.view_real_number"
 HIDDEN = "Hidden: it holds real numbers."
-
-
-def sees_real_numbers(request: HttpRequest) -> bool:
-    return request.user.has_perm(REAL_NUMBER_PERMISSION)
 
 
 def pretty_json(value) -> str:
@@ -52,43 +55,6 @@ def pretty_json(value) -> str:
         except ValueError:
             return format_html("<pre>{}</pre>", value)
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', json.dumps(value, indent=2))
-
-
-class RevealMixin:
-    """Lists and forms name the masked field; users allowed to see real numbers get the
-    revealing twin instead. Masked is the default, so a forgotten swap never leaks."""
-
-    revealed: dict[str, str] = {"number": "real_number"}
-
-    def _reveal(self, request: HttpRequest, names) -> list:
-        if not sees_real_numbers(request):
-            return list(names)
-        return [self.revealed.get(name, name) for name in names]
-
-    def get_list_display(self, request: HttpRequest):
-        return self._reveal(request, super().get_list_display(request))
-
-    def get_fields(self, request: HttpRequest, obj=None):
-        return self._reveal(request, super().get_fields(request, obj))
-
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return self._reveal(request, super().get_readonly_fields(request, obj))
-
-    @admin.display(description="number")
-    def number(self, obj) -> str:
-        contact = _contact_of(obj)
-        return contact.masked_identity if contact else ""
-
-    @admin.display(description="number")
-    def real_number(self, obj) -> str:
-        contact = _contact_of(obj)
-        return (contact.phone or contact.bsuid) if contact else ""
-
-
-def _contact_of(obj) -> Contact | None:
-    if isinstance(obj, Contact):
-        return obj
-    return obj.contact if getattr(obj, "contact_id", None) else None
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -111,20 +77,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
 
-class FixedAfterCreateForm(forms.ModelForm):
-    """`fixed` fields are set once, on creation: other systems and live sessions refer to
-    them, so changing one later would break routing."""
-
-    fixed: tuple[str, ...] = ()
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            for name in self.fixed:
-                if name in self.fields:
-                    self.fields[name].disabled = True
-
-
 class ProxyNumberForm(FixedAfterCreateForm):
     fixed = ("e164", "phone_number_id")
     e164 = PhoneNumberField(label="Number", max_length=20)
@@ -135,10 +87,71 @@ class ProxyNumberForm(FixedAfterCreateForm):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "language", "status", "has_sender_parameter")
-    list_filter = ("status", "language")
+class MessageTemplateAdmin(ReadOnlyAdmin):
+    """Templates are created and approved in WhatsApp Manager; here they are synced and read."""
+
+    list_display = ("name", "language", "category", "status", "parameter_count", "account")
+    list_filter = ("status", "language", "category", "account")
     search_fields = ("name",)
+    fields = (
+        "name",
+        "language",
+        "account",
+        "category",
+        "status",
+        "body",
+        "parameter_names",
+        "other_variables",
+        "template_id",
+        "synced_at",
+    )
+    readonly_fields = fields
+    change_list_template = "admin/relay/messagetemplate/change_list.html"
+
+    def get_urls(self):
+        sync = self.admin_site.admin_view(self.sync_view)
+        return [path("sync/", sync, name="relay_messagetemplate_sync"), *super().get_urls()]
+
+    def sync_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not self.has_manage_permission(request):
+            raise PermissionDenied
+        try:
+            result = templates_sync()
+        except ProviderError as error:
+            self.message_user(request, f"Templates could not be synced: {error}", messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Templates synced from {', '.join(result.accounts) or 'the local catalogue'}: "
+                f"{result.created} new, {result.updated} updated, {result.removed} removed.",
+                messages.SUCCESS,
+            )
+        return redirect("admin:relay_messagetemplate_changelist")
+
+    @admin.display(description="parameters")
+    def parameter_count(self, template: MessageTemplate) -> int:
+        return template.parameter_count
+
+
+class MaskingPoolForm(forms.ModelForm):
+    language = LanguageFormField(
+        label="Default language",
+        max_length=15,
+        help_text=MaskingPool._meta.get_field("language").help_text,
+    )
+
+    class Meta:
+        model = MaskingPool
+        fields = ("name", "partner", "account", "language", "multiplexing", "notice_template")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        template = cleaned.get("notice_template")
+        account = cleaned.get("account") or settings.WHATSAPP_BUSINESS_ACCOUNT_ID
+        problem = template.invitation_problem(account=account) if template else None
+        if problem:
+            self.add_error("notice_template", f"This cannot be used: {problem}.")
+        return cleaned
 
 
 class ProxyNumberInline(admin.TabularInline):
@@ -152,7 +165,15 @@ class ProxyNumberInline(admin.TabularInline):
 
 @admin.register(MaskingPool)
 class MaskingPoolAdmin(admin.ModelAdmin):
-    list_display = ("name", "partner", "multiplexing", "notice_template", "number_count")
+    form = MaskingPoolForm
+    list_display = (
+        "name",
+        "partner",
+        "language",
+        "multiplexing",
+        "notice_template",
+        "number_count",
+    )
     list_filter = ("multiplexing",)
     search_fields = ("name", "partner__name", "partner__code")
     list_select_related = ("partner", "notice_template")

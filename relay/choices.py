@@ -92,11 +92,28 @@ STATUS_RANK = {
 
 
 class TemplateStatus(models.TextChoices):
+    """As WhatsApp reports them; only APPROVED templates can be sent."""
+
     APPROVED = "APPROVED", "Approved"
     PENDING = "PENDING", "Pending review"
     REJECTED = "REJECTED", "Rejected"
     PAUSED = "PAUSED", "Paused"
     DISABLED = "DISABLED", "Disabled"
+    IN_APPEAL = "IN_APPEAL", "In appeal"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED", "Limit exceeded"
+    ARCHIVED = "ARCHIVED", "Archived"
+    PENDING_DELETION = "PENDING_DELETION", "Being deleted"
+    DELETED = "DELETED", "Deleted"
+
+
+# A template in one of these can never be sent again: refused when configured.
+DEAD_TEMPLATE_STATUSES = (
+    TemplateStatus.REJECTED,
+    TemplateStatus.DISABLED,
+    TemplateStatus.ARCHIVED,
+    TemplateStatus.PENDING_DELETION,
+    TemplateStatus.DELETED,
+)
 
 
 class LeakKind(models.TextChoices):

@@ -1,16 +1,15 @@
 from django import forms
 
-from relay import phones
 
+class FixedAfterCreateForm(forms.ModelForm):
+    """`fixed` fields are set once, on creation: other systems and live sessions refer to
+    them, so changing one later would break routing."""
 
-class PhoneNumberField(forms.CharField):
-    """A phone number in international format, cleaned to E.164."""
+    fixed: tuple[str, ...] = ()
 
-    def clean(self, value) -> str:
-        value = super().clean(value)
-        if not value:
-            return value
-        try:
-            return phones.normalise_e164(value)
-        except phones.InvalidPhoneNumber as exc:
-            raise forms.ValidationError(f"This number {exc}.") from exc
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in self.fixed:
+                if name in self.fields:
+                    self.fields[name].disabled = True

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from relay import crypto, phones
 from relay.choices import (
+    DEAD_TEMPLATE_STATUSES,
     LIVE_SESSION_STATUSES,
     ActorKind,
     Direction,
@@ -26,23 +27,61 @@ WINDOW = timedelta(hours=24)
 
 
 class MessageTemplate(models.Model):
-    """An approved WhatsApp template, sent when a recipient's 24-hour window is closed."""
+    """A WhatsApp message template, as created and approved in WhatsApp Manager and synced
+    from the Cloud API. Sent when a recipient's 24-hour window is closed."""
 
+    account = models.CharField(
+        "WhatsApp Business Account", max_length=64, blank=True, help_text="Its WABA id."
+    )
     name = models.CharField(max_length=512)
     language = models.CharField(max_length=15, default="en_US")
     status = models.CharField(
-        max_length=10, choices=TemplateStatus.choices, default=TemplateStatus.APPROVED
+        max_length=20, choices=TemplateStatus.choices, default=TemplateStatus.APPROVED
     )
-    # The body's single parameter is the sender's alias ("Location manager"), never relayed text.
-    has_sender_parameter = models.BooleanField(default=True)
+    category = models.CharField(max_length=20, blank=True)
+    body = models.TextField(blank=True, help_text="The body text, with its {{parameters}}.")
+    # The body's parameters by name ("1", "2" or named ones), in order of appearance.
+    parameter_names = models.JSONField(default=list, blank=True)
+    named_parameters = models.BooleanField(default=False)
+    # A header or button that needs a value Switchboard does not fill in.
+    other_variables = models.BooleanField(default=False)
+    template_id = models.CharField("WhatsApp template id", max_length=64, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["name", "language"], name="unique_template_language")
+            models.UniqueConstraint(
+                fields=["account", "name", "language"], name="unique_template_language"
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})"
+
+    @property
+    def parameter_count(self) -> int:
+        return len(self.parameter_names)
+
+    def invitation_problem(self, *, account: str | None = None) -> str | None:
+        """Why this template cannot invite someone back (of a pool in `account`); None when
+        it can. An invitation fills in one body value: the sender's name."""
+        if self.status in DEAD_TEMPLATE_STATUSES:
+            return f"template {self} is {self.get_status_display().lower()} on WhatsApp"
+        if self.parameter_count > 1 or self.other_variables:
+            needs = f"{self.parameter_count} body values"
+            if self.other_variables:
+                needs += " and header or button values"
+            return f"template {self} needs {needs}; an invitation fills in one, the sender's name"
+        if account is not None and self.account != account:
+            return f"template {self} belongs to another WhatsApp Business Account"
+        return None
+
+    def render(self, values: list[str]) -> str:
+        """The body as the recipient reads it, with `values` in place of its parameters."""
+        text = self.body
+        for name, value in zip(self.parameter_names, values, strict=False):
+            text = text.replace("{{" + name + "}}", value)
+        return text
 
 
 class MaskingPool(models.Model):
@@ -60,7 +99,28 @@ class MaskingPool(models.Model):
         "When off, such a session is refused.",
     )
     notice_template = models.ForeignKey(
-        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="pools"
+        MessageTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pools",
+        verbose_name="invitation template",
+        help_text="Sent from the pool's numbers to someone whose 24-hour window is closed, "
+        "asking them to reply; their messages follow once they do. Sent in the recipient's "
+        "language when the template exists in it.",
+    )
+    account = models.CharField(
+        "WhatsApp Business Account",
+        max_length=64,
+        blank=True,
+        help_text="The WABA id the pool's numbers and templates belong to. Blank: "
+        "WHATSAPP_BUSINESS_ACCOUNT_ID.",
+    )
+    language = models.CharField(
+        "default language",
+        max_length=15,
+        default="en",
+        help_text="For contacts whose language is not known, e.g. en, es, pt-BR.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -93,6 +153,12 @@ class Contact(models.Model):
     bsuid_ciphertext = models.TextField(blank=True, editable=False)
     bsuid_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
     display_name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(
+        max_length=15,
+        blank=True,
+        help_text="What Switchboard writes to them in, e.g. en, es, pt-BR. Blank: the default "
+        "language of the pool they are reached through.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -269,6 +335,8 @@ class Message(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True)
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    # Why a held message waits, in words: shown wherever the message is.
+    hold_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

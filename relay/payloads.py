@@ -46,7 +46,11 @@ def _body(message: Message, media_id: str | None) -> dict:
     if kind == "reaction":
         return {"message_id": data["message_id"], "emoji": data.get("emoji", "")}
     if kind == "template":
-        parameters = [{"type": "text", "text": value} for value in data.get("parameters", [])]
+        names = data.get("parameter_names") or []  # set for templates with named parameters
+        parameters = [
+            {"type": "text", "text": value} | ({"parameter_name": names[i]} if names else {})
+            for i, value in enumerate(data.get("parameters", []))
+        ]
         template = {"name": data["name"], "language": {"code": data["language"]}}
         if parameters:
             template["components"] = [{"type": "body", "parameters": parameters}]

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.utils import timezone
 
-from relay import crypto
-from relay.choices import LIVE_SESSION_STATUSES, Role
-from relay.models import RelaySession
+from relay import crypto, languages
+from relay.choices import LIVE_SESSION_STATUSES, Role, TemplateStatus
+from relay.models import Contact, MaskingPool, MessageTemplate, RelaySession
 from routing.models import Partner
 
 
@@ -23,3 +24,29 @@ def session_find_live(
         .order_by("-pk")
         .first()
     )
+
+
+def contact_language(contact: Contact, pool: MaskingPool | None) -> str:
+    """What Switchboard writes to `contact` in: their own language, else the pool's."""
+    return contact.language or (pool.language if pool else "") or settings.LANGUAGE_CODE
+
+
+def invitation_template(pool: MaskingPool, language: str) -> MessageTemplate | None:
+    """The approved version of the pool's invitation in `language` (or the same language of
+    another region); else the pool's own; None when no approved one can go."""
+    default = pool.notice_template
+    if default is None:
+        return None
+    sendable = [
+        template
+        for template in MessageTemplate.objects.filter(
+            account=default.account, name=default.name, status=TemplateStatus.APPROVED
+        )
+        if template.invitation_problem() is None
+    ]
+    in_language = [t for t in sendable if languages.matches(t.language, language)]
+    if in_language:
+        return max(
+            in_language, key=lambda t: (languages.matches(t.language, language), t == default)
+        )
+    return default if default in sendable else None

@@ -13,6 +13,7 @@ from relay.models import Message, WebhookPayload
 from relay.services.delivery import message_deliver, message_mirror_read, messages_reconcile_stuck
 from relay.services.queueing import messages_enqueue_by_leg
 from relay.services.sessions import sessions_expire_lapsed
+from relay.services.templates import templates_sync
 from relay.services.threads import inbound_expire_unchosen
 from relay.services.webhooks import webhook_process
 
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 # Periodic jobs, by schedule name: (task, every so many minutes). `setup_schedules` installs them.
 SCHEDULES = {
     "relay.sweep": ("relay.tasks.sweep", 1),
+    "relay.sync_templates": ("relay.tasks.sync_templates", 24 * 60),
 }
 WEBHOOK_ATTEMPTS = 10
 SWEEP_BATCH = 500
@@ -55,6 +57,10 @@ def deliver_in_order(message_ids: list[int]) -> None:
             return
         time.sleep(max(wait, 0))
         pending = list(waiting.order_by("id").values_list("id", flat=True))
+
+
+def sync_templates() -> None:
+    templates_sync()
 
 
 def mirror_read(message_id: int | None) -> None:

@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from relay.admin import FixedAfterCreateForm, RevealMixin
 from relay.exceptions import RelayError
-from relay.forms import PhoneNumberField
+from relay.fields import PhoneNumberField
+from relay.forms import FixedAfterCreateForm
+from relay.masking import RevealMixin
 from relay.services.contacts import contact_get_or_create
 from routing.models import Partner, PartnerContact
 

@@ -8,8 +8,18 @@ from rest_framework.validators import UniqueValidator
 
 from relay import phones
 from relay.choices import Direction, Origin, Role, SessionMode
-from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
+from relay.exceptions import RelayError
+from relay.fields import E164Field, LanguageField
+from relay.models import (
+    MaskingPool,
+    Message,
+    MessageTemplate,
+    Participant,
+    ProxyNumber,
+    RelaySession,
+)
 from relay.privacy import redact
+from relay.services.templates import invitation_template_find
 from routing.models import Partner, PartnerContact
 
 RELAY = "relay"  # the sender or recipient of a message that is not a participant
@@ -17,18 +27,37 @@ RELAY = "relay"  # the sender or recipient of a message that is not a participan
 ROLE_SCHEMA = {"type": "string", "nullable": True, "description": "customer, partner or relay"}
 
 
-class E164Field(serializers.CharField):
-    """A phone number in international format, stored normalised (`+14155550123`)."""
+class TemplateSerializer(serializers.ModelSerializer):
+    parameter_count = serializers.IntegerField(read_only=True)
 
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)
+    class Meta:
+        model = MessageTemplate
+        fields = [
+            "id",
+            "name",
+            "language",
+            "category",
+            "status",
+            "body",
+            "parameter_count",
+            "account",
+            "synced_at",
+        ]
+        read_only_fields = fields
 
-    def to_internal_value(self, data) -> str:
-        try:
-            return phones.normalise_e164(super().to_internal_value(data))
-        except phones.InvalidPhoneNumber as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+
+class TemplateSyncSerializer(serializers.Serializer):
+    accounts = serializers.ListField(child=serializers.CharField())
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    removed = serializers.IntegerField(help_text="Gone from WhatsApp: now DELETED here.")
+
+
+class TemplateRefSerializer(serializers.Serializer):
+    """A template by name and language, as WhatsApp Manager names it."""
+
+    name = serializers.CharField(max_length=512)
+    language = serializers.CharField(max_length=15)
 
 
 class PoolSerializer(serializers.ModelSerializer):
@@ -39,10 +68,46 @@ class PoolSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Code of the partner this pool is reserved for.",
     )
+    notice_template = TemplateRefSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The approved template that invites someone whose 24-hour window is "
+        "closed to reply; sent in their language when it exists in it.",
+    )
+    language = LanguageField(required=False, help_text="Default language of its contacts.")
 
     class Meta:
         model = MaskingPool
-        fields = ["id", "name", "partner", "multiplexing", "notice_template", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "partner",
+            "account",
+            "language",
+            "multiplexing",
+            "notice_template",
+            "created_at",
+        ]
+
+    def validate(self, attrs: dict) -> dict:
+        ref = attrs.get("notice_template")
+        if ref:
+            account = attrs.get("account", getattr(self.instance, "account", ""))
+            try:
+                attrs["notice_template"] = invitation_template_find(account=account, **ref)
+            except RelayError as exc:
+                raise serializers.ValidationError({"notice_template": exc.message}) from exc
+        return attrs
+
+    # The template arrives by name and language and is stored as the row it names.
+    def create(self, validated_data: dict) -> MaskingPool:
+        return MaskingPool.objects.create(**validated_data)
+
+    def update(self, pool: MaskingPool, validated_data: dict) -> MaskingPool:
+        for name, value in validated_data.items():
+            setattr(pool, name, value)
+        pool.save()
+        return pool
 
 
 class NumberSerializer(serializers.ModelSerializer):

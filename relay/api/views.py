@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.db.models import Prefetch, QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -19,9 +20,19 @@ from relay.api.serializers import (
     SessionCloseSerializer,
     SessionCreateSerializer,
     SessionSerializer,
+    TemplateSerializer,
+    TemplateSyncSerializer,
 )
-from relay.choices import SessionStatus
-from relay.models import MaskingPool, Message, Participant, ProxyNumber, RelaySession
+from relay.choices import SessionStatus, TemplateStatus
+from relay.models import (
+    MaskingPool,
+    Message,
+    MessageTemplate,
+    Participant,
+    ProxyNumber,
+    RelaySession,
+)
+from relay.providers.base import ProviderError
 from relay.services.queueing import session_message_send
 from relay.services.sessions import (
     PartyInput,
@@ -29,6 +40,7 @@ from relay.services.sessions import (
     session_open_or_get,
     session_reopen,
 )
+from relay.services.templates import templates_sync
 from relay.timeline import Actor
 
 
@@ -43,10 +55,50 @@ class PoolViewSet(
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    queryset = MaskingPool.objects.select_related("partner").order_by("id")
+    queryset = MaskingPool.objects.select_related("partner", "notice_template").order_by("id")
     serializer_class = PoolSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+@extend_schema(tags=["templates"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("name", str),
+            OpenApiParameter("language", str, description="As WhatsApp names it, e.g. en_US"),
+            OpenApiParameter("status", str, enum=TemplateStatus.values),
+        ]
+    )
+)
+class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Templates are created and approved in WhatsApp Manager; they are read here after a
+    sync (daily, or on demand)."""
+
+    serializer_class = TemplateSerializer
+
+    def get_queryset(self) -> QuerySet[MessageTemplate]:
+        templates = MessageTemplate.objects.order_by("name", "language", "id")
+        for name in ("name", "language", "status"):
+            if value := self.request.query_params.get(name):
+                templates = templates.filter(**{name: value})
+        return templates
+
+    @extend_schema(
+        request=None,
+        responses={200: TemplateSyncSerializer, 502: OpenApiTypes.OBJECT},
+        description="Fetch every template from WhatsApp now. 502 when WhatsApp cannot be "
+        "asked (its error is in `detail`); nothing changes then.",
+    )
+    @action(detail=False, methods=["post"])
+    def sync(self, request: Request) -> Response:
+        try:
+            result = templates_sync()
+        except ProviderError as error:
+            return Response({"detail": f"WhatsApp: {error}"}, status=status.HTTP_502_BAD_GATEWAY)
+        return Response(TemplateSyncSerializer(result).data)
 
 
 @extend_schema(tags=["numbers"])

@@ -51,3 +51,8 @@ class Provider:
     ) -> str:
         """Upload media to the sending number; return its media id."""
         raise NotImplementedError
+
+    def list_templates(self, *, account: str) -> list[dict]:
+        """Every message template of a WhatsApp Business Account, as the Cloud API describes
+        them (`name`, `language`, `status`, `category`, `components`, `parameter_format`)."""
+        raise NotImplementedError

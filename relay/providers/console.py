@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from relay.providers.base import MediaFile, Provider
+from relay.providers.console_templates import CATALOGUE
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +40,6 @@ class ConsoleProvider(Provider):
         self, *, phone_number_id: str, content: bytes, mime_type: str, filename: str
     ) -> str:
         return f"console-media-{uuid.uuid4().hex[:12]}"
+
+    def list_templates(self, *, account: str) -> list[dict]:
+        return [dict(template) for template in CATALOGUE]

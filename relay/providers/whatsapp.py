@@ -9,6 +9,8 @@ from urllib3.exceptions import NewConnectionError
 
 from relay.providers.base import Failure, MediaFile, Provider, ProviderError
 
+TEMPLATE_FIELDS = "id,name,language,status,category,components,parameter_format"
+TEMPLATES_PER_PAGE = 100
 # Error codes by what the relay should do about them; anything else is permanent.
 TRANSIENT_CODES = {1, 2, 4, 80007, 131000, 131016, 131057}
 HALT_CODES = {0, 190, 368, 131031, 131048}
@@ -90,6 +92,24 @@ class WhatsAppProvider(Provider):
             files={"file": (filename or "file", content, mime_type)},
         )
         return data["id"]
+
+    def list_templates(self, *, account: str) -> list[dict]:
+        if not account:
+            raise ProviderError(
+                "set WHATSAPP_BUSINESS_ACCOUNT_ID (or a pool's account) to sync templates",
+                failure=Failure.PERMANENT,
+            )
+        templates: list[dict] = []
+        params = {"fields": TEMPLATE_FIELDS, "limit": TEMPLATES_PER_PAGE}
+        while True:
+            page = self._call("get", f"{self.base}/{account}/message_templates", params=params)
+            templates += page.get("data") or []
+            paging = page.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            # Follow the cursor on our own base URL rather than the `next` link it came with.
+            if not paging.get("next") or not after:
+                return templates
+            params = {**params, "after": after}
 
     def _call(self, method: str, url: str, *, ambiguous: bool = False, **kwargs) -> dict:
         response = self._request(method, url, ambiguous=ambiguous, **kwargs)

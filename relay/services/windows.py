@@ -5,9 +5,10 @@ once they write."""
 from django.db import transaction
 from django.utils import timezone
 
-from relay.choices import Direction, EventKind, MessageStatus, Origin, TemplateStatus
-from relay.models import WINDOW, Contact, Leg, Message, MessageTemplate, ProxyNumber
+from relay.choices import Direction, EventKind, MessageStatus, Origin
+from relay.models import WINDOW, Contact, Leg, MaskingPool, Message, MessageTemplate, ProxyNumber
 from relay.queue import enqueue
+from relay.selectors import contact_language, invitation_template
 from relay.services.alerts import alert_raise
 from relay.timeline import timeline_record
 
@@ -68,34 +69,28 @@ def leg_window_closed(message: Message) -> None:
 
 
 def message_hold_for_window(message: Message, leg: Leg) -> None:
-    """Hold `message` (claimed, SENDING) until its recipient writes, and invite them back.
-    The caller holds the leg's lock (leg_lock)."""
-    Message.objects.filter(pk=message.pk).update(status=MessageStatus.HELD, next_attempt_at=None)
-    timeline_record(EventKind.MESSAGE_HELD, message=message)
-    _queue_invitation(message, leg)
-
-
-def _queue_invitation(message: Message, leg: Leg) -> None:
-    """One approved template per closed window, naming who wrote, never what they wrote."""
-    already = Message.objects.filter(
-        contact=leg.contact_id, proxy_number=leg.proxy_number_id, origin=Origin.TEMPLATE
-    ).exclude(status=MessageStatus.FAILED)
-    if leg.last_inbound_at:
-        already = already.filter(created_at__gt=leg.last_inbound_at)
-    if already.exists():
-        return
-    template = message.session.pool.notice_template if message.session_id else None
-    if template is None or template.status != TemplateStatus.APPROVED:
-        alert_raise(
-            "window_template_missing",
-            "A message is waiting for a recipient whose 24-hour window is closed, and the pool "
-            "has no approved template to invite them back.",
-        )
-        return
-    sender = message.session.participants.exclude(pk=message.participant_id).first()
-    parameters = (
-        [sender.alias if sender else "Switchboard"] if template.has_sender_parameter else []
+    """Hold `message` (claimed, SENDING) until its recipient writes, and invite them back;
+    the message says why it waits. The caller holds the leg's lock (leg_lock)."""
+    reason = _invite_back(message, leg)
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.HELD, next_attempt_at=None, hold_reason=reason
     )
+    timeline_record(EventKind.MESSAGE_HELD, message=message)
+
+
+def _invite_back(message: Message, leg: Leg) -> str:
+    """One approved template per closed window, naming who wrote, never what they wrote.
+    Returns why the message waits, in words."""
+    closed = f"waiting: {_whose(message)} 24-hour window is closed"
+    if _invited_since_they_wrote(leg):
+        return f"{closed}; an invitation has asked them to reply"
+    pool = message.session.pool if message.session_id else None
+    language = contact_language(message.contact, pool)
+    template = invitation_template(pool, language) if pool else None
+    if template is None:
+        return _no_template(message, pool, closed)
+    sender = message.session.participants.exclude(pk=message.participant_id).first()
+    values = [sender.alias if sender else "Switchboard"][: template.parameter_count]
     invitation = Message.objects.create(
         direction=Direction.OUTBOUND,
         origin=Origin.TEMPLATE,
@@ -104,11 +99,57 @@ def _queue_invitation(message: Message, leg: Leg) -> None:
         contact=message.contact,
         proxy_number=message.proxy_number,
         type="template",
-        payload={"name": template.name, "language": template.language, "parameters": parameters},
+        body=template.render(values),
+        payload={
+            "name": template.name,
+            "language": template.language,
+            "parameters": values,
+            "parameter_names": template.parameter_names if template.named_parameters else [],
+        },
         status=MessageStatus.QUEUED,
     )
     timeline_record(EventKind.WINDOW_TEMPLATE_QUEUED, message=invitation, template_id=template.pk)
     enqueue("relay.tasks.deliver_message", invitation.pk)
+    return f"{closed}; template {template} asks them to reply"
+
+
+def _invited_since_they_wrote(leg: Leg) -> bool:
+    already = Message.objects.filter(
+        contact=leg.contact_id, proxy_number=leg.proxy_number_id, origin=Origin.TEMPLATE
+    ).exclude(status=MessageStatus.FAILED)
+    if leg.last_inbound_at:
+        already = already.filter(created_at__gt=leg.last_inbound_at)
+    return already.exists()
+
+
+def _no_template(message: Message, pool: MaskingPool | None, closed: str) -> str:
+    """Nothing can reach the recipient: say so, and tell an operator which pool to fix."""
+    if pool is None:
+        return closed
+    why = f"{_whose(message)} 24-hour window is closed"
+    why += f" and pool {pool.name} has no approved template"
+    session = message.session
+    alert_raise(
+        "window_template_missing",
+        f"Session {session.external_ref} (#{session.pk}): messages wait because {why} "
+        f"({_template_state(pool)}). Set an approved invitation template on the pool, or sync "
+        "templates if one was approved in WhatsApp Manager.",
+    )
+    return f"waiting: {why}"
+
+
+def _template_state(pool: MaskingPool) -> str:
+    template = pool.notice_template
+    if template is None:
+        return "none is set"
+    problem = template.invitation_problem()
+    return problem or f"template {template} is {template.get_status_display().lower()}"
+
+
+def _whose(message: Message) -> str:
+    participant = message.participant
+    role = participant.get_role_display().lower() if participant else "recipient"
+    return f"the {role}'s"
 
 
 def leg_window_opened(*, leg: Leg) -> list[int]:
@@ -123,7 +164,7 @@ def leg_window_opened(*, leg: Leg) -> list[int]:
     )
     if held:
         Message.objects.filter(pk__in=held).update(
-            status=MessageStatus.QUEUED, next_attempt_at=None
+            status=MessageStatus.QUEUED, next_attempt_at=None, hold_reason=""
         )
         for message in Message.objects.filter(pk__in=held):
             timeline_record(EventKind.MESSAGE_RELEASED, message=message)
@@ -132,18 +173,29 @@ def leg_window_opened(*, leg: Leg) -> list[int]:
 
 
 def template_approved_again(*, template: MessageTemplate) -> int:
-    """Invite back everyone whose messages waited while the template could not be sent."""
-    seen = set()
-    for message in (
-        Message.objects.filter(status=MessageStatus.HELD, session__pool__notice_template=template)
-        .select_related("session__pool__notice_template")
+    """Invite back everyone whose messages waited while no template of this name could be
+    sent; returns how many were invited."""
+    held = (
+        Message.objects.filter(
+            status=MessageStatus.HELD,
+            session__pool__notice_template__account=template.account,
+            session__pool__notice_template__name=template.name,
+        )
+        .select_related("session__pool__notice_template", "participant", "contact")
         .order_by("id")
-    ):
+    )
+    seen = set()
+    for message in held:
         key = (message.contact_id, message.proxy_number_id)
         if key in seen:
             continue
         seen.add(key)
         with transaction.atomic():
             leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
-            _queue_invitation(message, leg)
+            reason = _invite_back(message, leg)
+            Message.objects.filter(
+                contact=message.contact_id,
+                proxy_number=message.proxy_number_id,
+                status=MessageStatus.HELD,
+            ).update(hold_reason=reason)
     return len(seen)

@@ -1,6 +1,6 @@
 from django import forms
 
-from relay.forms import PhoneNumberField
+from relay.fields import PhoneNumberField
 from relay.models import ProxyNumber
 
 

@@ -16,6 +16,7 @@ from relay.models import (
     ConsoleMessage,
     Contact,
     Message,
+    MessageTemplate,
     Participant,
     ProxyNumber,
     RelaySession,
@@ -152,13 +153,7 @@ def _received(outgoing: ConsoleMessage) -> Bubble:
     if kind == "text":
         bubble.text = content.get("body", "")
     elif kind == "template":
-        parameters = [
-            p.get("text", "")
-            for component in content.get("components") or []
-            for p in component.get("parameters") or []
-        ]
-        bubble.text = content.get("name", "")
-        bubble.note = ", ".join(parameters)
+        bubble.text = _template_text(content)
     elif kind == "interactive":
         _interactive(bubble, content)
     elif kind in MEDIA_TYPES:
@@ -169,6 +164,20 @@ def _received(outgoing: ConsoleMessage) -> Bubble:
     elif kind == "reaction":
         bubble.text = content.get("emoji", "")
     return bubble
+
+
+def _template_text(content: dict) -> str:
+    """What the phone shows for a template: its text with the values filled in."""
+    values = [
+        p.get("text", "")
+        for component in content.get("components") or []
+        for p in component.get("parameters") or []
+    ]
+    language = (content.get("language") or {}).get("code", "")
+    template = MessageTemplate.objects.filter(name=content.get("name"), language=language).first()
+    if template is None or not template.body:
+        return f"Template {content.get('name')}: {', '.join(values)}"
+    return template.render(values)
 
 
 def _interactive(bubble: Bubble, content: dict) -> None:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from config.http import HtmxHttpRequest
-from relay.admin import sees_real_numbers
+from relay.masking import sees_real_numbers
 from relay.simulator.forms import PhoneForm, SendForm
 from relay.simulator.phone import live_sessions, phone_send, phone_threads
 

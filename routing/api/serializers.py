@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from relay.api.serializers import E164Field
+from relay.fields import E164Field
 from routing.models import Partner, PartnerContact
 
 

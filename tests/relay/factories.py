@@ -6,12 +6,18 @@ from routing.models import Partner, PartnerContact
 
 
 class TemplateFactory(factory.django.DjangoModelFactory):
+    """An approved invitation as a sync from WhatsApp would store it."""
+
     class Meta:
         model = MessageTemplate
-        django_get_or_create = ("name", "language")
+        django_get_or_create = ("account", "name", "language")
 
+    account = "WABA1"  # WHATSAPP_BUSINESS_ACCOUNT_ID in the test settings
     name = "new_message_notice"
     language = "en_US"
+    category = "UTILITY"
+    body = "Hello! You have a new message from {{1}}. Reply to read it."
+    parameter_names = factory.LazyFunction(lambda: ["1"])
 
 
 class PoolFactory(factory.django.DjangoModelFactory):

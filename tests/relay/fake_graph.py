@@ -11,6 +11,12 @@ from collections import deque
 from werkzeug import Request, Response
 
 MEDIA_BYTES = b"\x89PNG fake image bytes"
+TOKEN = "test-access-token"  # WHATSAPP_ACCESS_TOKEN in the test settings
+
+
+def _error(status: int, code: int, message: str) -> Response:
+    body = {"error": {"message": message, "type": "OAuthException", "code": code}}
+    return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 def b64_sha256(content: bytes) -> str:
@@ -26,6 +32,8 @@ class FakeGraph:
         self.slow_sends = 0
         self.media: dict[str, bytes] = {}
         self.media_404_once: set[str] = set()
+        self.templates: list[dict] = []  # what WhatsApp Manager holds, listed a page at a time
+        self.template_pages_served = 0
         self._ids = itertools.count(1)
         httpserver.expect_request(
             re.compile(r"/v25.0/\w+/messages"), method="POST"
@@ -36,6 +44,9 @@ class FakeGraph:
         httpserver.expect_request(
             re.compile(r"/v25.0/media-download/\w+"), method="GET"
         ).respond_with_handler(self._download)
+        httpserver.expect_request(
+            re.compile(r"/v25.0/\w+/message_templates"), method="GET"
+        ).respond_with_handler(self._templates)
         httpserver.expect_request(re.compile(r"/v25.0/\w+"), method="GET").respond_with_handler(
             self._media_info
         )
@@ -64,6 +75,8 @@ class FakeGraph:
 
     # Handlers
     def _send(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return _error(401, 190, "Invalid OAuth access token")
         if self.failures:
             status, code = self.failures.popleft()
             error = {
@@ -88,6 +101,21 @@ class FakeGraph:
             "messages": [{"id": wamid}],
         }
         return Response(json.dumps(answer), content_type="application/json")
+
+    def _templates(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return _error(401, 190, "Invalid OAuth access token")
+        self.template_pages_served += 1
+        limit = int(request.args.get("limit", 25))
+        start = int(request.args.get("after") or 0)
+        page = {"data": self.templates[start : start + limit]}
+        if start + limit < len(self.templates):
+            after = str(start + limit)
+            page["paging"] = {
+                "cursors": {"before": str(start), "after": after},
+                "next": f"https://graph.facebook.com/v25.0/x/message_templates?after={after}",
+            }
+        return Response(json.dumps(page), content_type="application/json")
 
     def _upload(self, request: Request) -> Response:
         upload = request.files["file"]
@@ -118,7 +146,7 @@ class FakeGraph:
 
     def _download(self, request: Request) -> Response:
         media_id = request.path.split("/")[-1]
-        if request.headers.get("Authorization") != "Bearer test-access-token":
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return Response("no token", status=401)
         if media_id in self.media_404_once:
             self.media_404_once.discard(media_id)

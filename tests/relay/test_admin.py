@@ -9,6 +9,7 @@ from relay.choices import SessionStatus
 from relay.models import (
     Contact,
     Message,
+    MessageTemplate,
     OperatorAlert,
     OutboundHold,
     TimelineEvent,
@@ -19,6 +20,7 @@ from relay.services.webhooks import webhook_store
 from routing.models import Partner
 from tests.relay import wa
 from tests.relay.conftest import CUSTOMER, PARTNER, participant
+from tests.relay.factories import TemplateFactory
 
 REAL_DIGITS = (CUSTOMER.lstrip("+"), PARTNER.lstrip("+"), "7700 900456")
 
@@ -231,3 +233,36 @@ def test_mark_resolved_resolves_an_alert(admin_client, db):
     )
 
     assert OperatorAlert.objects.get(pk=alert.pk).resolved_at is not None
+
+
+def test_templates_are_synced_from_the_changelist(admin_client, settings, db):
+    settings.RELAY_PROVIDER = "console"  # its local catalogue stands in for WhatsApp Manager
+    changelist = reverse("admin:relay_messagetemplate_changelist")
+
+    page = admin_client.get(changelist)
+    response = admin_client.post(reverse("admin:relay_messagetemplate_sync"), follow=True)
+
+    assert "Sync templates from WhatsApp" in page.content.decode()
+    assert response.redirect_chain[-1][0] == changelist
+    assert "Templates synced" in response.content.decode()
+    assert MessageTemplate.objects.filter(name="relay_invite", language="es").exists()
+
+
+def test_a_pool_cannot_be_given_a_template_that_does_not_fit(admin_client, pool):
+    two_values = TemplateFactory(name="quote", parameter_names=["1", "2"])
+    page = reverse("admin:relay_maskingpool_change", args=[pool.pk])
+    form = {
+        "name": pool.name,
+        "language": "es",
+        "multiplexing": "on",
+        "notice_template": two_values.pk,
+        "numbers-TOTAL_FORMS": "0",
+        "numbers-INITIAL_FORMS": "0",
+    }
+
+    response = admin_client.post(page, form)
+
+    assert response.status_code == 200
+    assert "needs 2 body values" in response.content.decode()
+    pool.refresh_from_db()
+    assert pool.notice_template != two_values

@@ -18,15 +18,19 @@ def run(name: str, *args) -> str:
 
 def test_load_demo_twice_creates_one_of_each_thing(settings, db):
     settings.DEBUG = True
+    settings.RELAY_PROVIDER = "console"
 
     run("load_demo")
     run("load_demo")
 
     admin = get_user_model().objects.get()
     assert admin.username == "admin" and admin.is_superuser and admin.check_password("admin")
-    assert MessageTemplate.objects.get().name == "new_message_notice"
+    invitations = MessageTemplate.objects.filter(name="relay_invite", status="APPROVED")
+    assert {"en_US", "es", "fr"} <= set(invitations.values_list("language", flat=True))
+    assert MessageTemplate.objects.count() == invitations.count()
     pool = MaskingPool.objects.get(name="default")
-    assert pool.notice_template.name == "new_message_notice"
+    assert (pool.notice_template.name, pool.notice_template.language) == ("relay_invite", "en_US")
+    assert pool.notice_template.parameter_count == 1
     assert sorted(pool.numbers.values_list("e164", "phone_number_id")) == [
         ("+15550001001", "1001"),
         ("+15550001002", "1002"),
@@ -60,9 +64,11 @@ def test_setup_schedules_twice_leaves_one_schedule(db):
     run("setup_schedules")
     run("setup_schedules")
 
-    schedule = Schedule.objects.get()
-    assert schedule.name == "relay.sweep" and schedule.func == "relay.tasks.sweep"
-    assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
+    schedules = {s.name: (s.func, s.schedule_type, s.minutes) for s in Schedule.objects.all()}
+    assert schedules == {
+        "relay.sweep": ("relay.tasks.sweep", Schedule.MINUTES, 1),
+        "relay.sync_templates": ("relay.tasks.sync_templates", Schedule.MINUTES, 24 * 60),
+    }
 
 
 def test_setup_schedules_repairs_an_edited_schedule(db):
@@ -71,7 +77,7 @@ def test_setup_schedules_repairs_an_edited_schedule(db):
 
     run("setup_schedules")
 
-    schedule = Schedule.objects.get()
+    schedule = Schedule.objects.get(name="relay.sweep")
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
 
 

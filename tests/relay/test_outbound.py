@@ -226,6 +226,16 @@ class TestErrors:
         assert run_tasks(outbound_resume) == 2
         assert whatsapp_api.texts_to(PARTNER) == ["one", "two"]
 
+    def test_a_send_with_a_wrong_access_token_pauses_sending(
+        self, whatsapp_api, session, run_tasks, settings
+    ):
+        settings.WHATSAPP_ACCESS_TOKEN = "revoked-token"
+        message = send_to_partner(run_tasks, session, "one")
+
+        assert refreshed(message).status == MessageStatus.QUEUED
+        assert OutboundHold.objects.get(cleared_at__isnull=True).error_code == 190
+        assert whatsapp_api.sent == []
+
 
 class TestNoDoubleSends:
     def test_a_timed_out_send_is_not_resent_but_reconciled_by_its_status(

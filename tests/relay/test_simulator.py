@@ -31,8 +31,11 @@ def test_simulator_message_is_relayed_to_the_other_side(
     assert response.status_code == 302
     inbound = Message.objects.get(direction="in")
     assert inbound.session == session and inbound.status == MessageStatus.RELAYED
-    # The partner has not written yet, so WhatsApp only lets the invitation template through.
-    assert "new_message_notice" in admin_client.get(PAGE, {"phone": PARTNER}).content.decode()
+    # The partner has not written yet, so WhatsApp only lets the invitation template through:
+    # the phone shows its text, naming who wrote, and not the template's name.
+    invited = admin_client.get(PAGE, {"phone": PARTNER}).content.decode()
+    assert "Hello! You have a new message from Sam. Reply to read it." in invited
+    assert "new_message_notice" not in invited
 
     run_tasks(
         admin_client.post,

@@ -4,8 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from relay.models import MaskingPool, MessageTemplate, ProxyNumber, RelaySession
+from relay.providers.console_templates import INVITATION
 from relay.services.contacts import contact_get_or_create
 from relay.services.sessions import PartyInput, session_open
+from relay.services.templates import templates_sync
 from routing.choices import PartnerKind
 from routing.models import Partner, PartnerContact
 
@@ -28,6 +30,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "load_demo creates an admin/admin login: it runs only with DEBUG=true"
             )
+        if settings.RELAY_PROVIDER != "console":
+            raise CommandError(
+                "load_demo fills in demo numbers: run it with RELAY_PROVIDER=console"
+            )
         with transaction.atomic():
             self._load()
         self.stdout.write(
@@ -41,9 +47,9 @@ class Command(BaseCommand):
         User = get_user_model()
         if not User.objects.filter(username=username).exists():
             User.objects.create_superuser(username=username, email="", password=password)
-        template, _ = MessageTemplate.objects.get_or_create(
-            name="new_message_notice", language="en_US"
-        )
+        # The console provider's own catalogue stands in for WhatsApp Manager's.
+        templates_sync()
+        template = MessageTemplate.objects.get(name=INVITATION, language="en_US")
         pool, _ = MaskingPool.objects.get_or_create(
             name="default", defaults={"notice_template": template}
         )

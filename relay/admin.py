@@ -34,6 +34,7 @@ from relay.models import (
     Participant,
     ProxyNumber,
     RelaySession,
+    TextOverride,
     TimelineEvent,
     WebhookPayload,
 )
@@ -43,6 +44,7 @@ from relay.services.alerts import alerts_resolve
 from relay.services.holds import outbound_resume
 from relay.services.sessions import session_close, session_reopen
 from relay.services.templates import templates_sync
+from relay.texts import CATALOGUE, placeholders
 from relay.timeline import Actor
 
 HIDDEN = "Hidden: it holds real numbers."
@@ -199,11 +201,23 @@ class ProxyNumberAdmin(admin.ModelAdmin):
     readonly_fields = ("backoff_until", "backoff_level", "created_at")
 
 
+class ContactForm(forms.ModelForm):
+    language = LanguageFormField(
+        required=False, max_length=15, help_text=Contact._meta.get_field("language").help_text
+    )
+
+    class Meta:
+        model = Contact
+        fields = ("language",)
+
+
 @admin.register(Contact)
 class ContactAdmin(RevealMixin, admin.ModelAdmin):
-    list_display = ("__str__", "number", "created_at")
-    fields = ("display_name", "number", "created_at")
-    readonly_fields = fields
+    form = ContactForm
+    list_display = ("__str__", "number", "language", "created_at")
+    list_filter = ("language",)
+    fields = ("display_name", "number", "language", "created_at")
+    readonly_fields = ("display_name", "number", "created_at")
 
     # The WhatsApp profile name is as personal as the number: same permission.
     def get_fields(self, request: HttpRequest, obj=None) -> list:
@@ -564,3 +578,45 @@ class ConsoleMessageAdmin(RevealMixin, ReadOnlyAdmin):
     @admin.display(description="payload")
     def payload_json(self, message: ConsoleMessage) -> str:
         return pretty_json(message.payload)
+
+
+class TextOverrideForm(forms.ModelForm):
+    language = LanguageFormField(
+        max_length=15, help_text=TextOverride._meta.get_field("language").help_text
+    )
+
+    class Meta:
+        model = TextOverride
+        fields = ("key", "language", "text")
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        key, text = cleaned.get("key"), cleaned.get("text")
+        if not key or not text:
+            return cleaned
+        wanted = placeholders(CATALOGUE[key])
+        try:
+            given = placeholders(text)
+        except ValueError:
+            given = None
+        if given != wanted:
+            names = ", ".join("{" + name + "}" for name in sorted(wanted)) or "none"
+            self.add_error("text", f"Keep the placeholders of the original exactly: {names}.")
+        return cleaned
+
+
+@admin.register(TextOverride)
+class TextOverrideAdmin(admin.ModelAdmin):
+    """Reword what Switchboard sends people, per language, without a deploy."""
+
+    form = TextOverrideForm
+    list_display = ("key", "language", "text", "original", "updated_at")
+    list_filter = ("key", "language")
+    search_fields = ("text",)
+    readonly_fields = ("original",)
+    fields = ("key", "language", "original", "text")
+
+    @admin.display(description="original (English)")
+    def original(self, override: TextOverride) -> str:
+        return CATALOGUE.get(override.key, "") if override.pk else "Choose a text and save."

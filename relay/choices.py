@@ -184,3 +184,27 @@ class RejectReason(models.TextChoices):
     SESSION_ENDED = "session_ended", "Its session ended first"
     THREAD_ENDED = "thread_ended", "The booking chosen has ended"
     REACTION_TARGET_UNKNOWN = "reaction_target_unknown", "Reaction to an unknown message"
+
+
+class TextKey(models.TextChoices):
+    """Every text Switchboard itself sends to a person (relay/texts.py holds the wording)."""
+
+    STRANGER = "stranger", "Reply to someone with no booking on this number"
+    UNSUPPORTED = "unsupported", "A kind of message that cannot be passed on"
+    STALE = "stale", "A message that arrived too late"
+    ENDED = "ended", "A message for a booking that has ended"
+    UNDELIVERED = "undelivered", "A message that could not be delivered"
+    FILE_TYPE_REFUSED = "file_type_refused", "A file of a type WhatsApp does not take"
+    FILE_TOO_LARGE = "file_too_large", "A file larger than WhatsApp takes"
+    WHICH_BOOKING = "which_booking", "Which booking? (list text)"
+    WHICH_BOOKING_FOOTER = "which_booking_footer", "Which booking? (list footer)"
+    WHICH_BOOKING_BUTTON = "which_booking_button", "Which booking? (list button)"
+    WHICH_BOOKING_SECTION = "which_booking_section", "Which booking? (list heading)"
+    WHICH_BOOKING_ROW = "which_booking_row", "Which booking? (a row: who it is with)"
+    CONTACT_CARD = "contact_card", "A contact card, with its details hidden"
+    UNNAMED_CONTACT = "unnamed_contact", "A contact card without a name"
+    NUMBER_HIDDEN = "number_hidden", "In place of a phone number"
+    EMAIL_HIDDEN = "email_hidden", "In place of an e-mail address"
+    LINK_HIDDEN = "link_hidden", "In place of a link"
+    CUSTOMER = "customer", "What a customer without a name is called"
+    PARTNER = "partner", "What a partner without a name is called"

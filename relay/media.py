@@ -1,5 +1,9 @@
 """What WhatsApp accepts to send, by media type: checked before anything is uploaded."""
 
+from dataclasses import dataclass, field
+
+from relay.choices import TextKey
+
 KB = 1024
 MB = 1024 * KB
 
@@ -23,12 +27,33 @@ ACCEPTED = {
 }
 
 
-def media_problem(kind: str, *, mime_type: str, size: int, animated: bool = False) -> str | None:
-    """Why WhatsApp would refuse to send this file, in words for the sender; None if fine."""
-    base_type = mime_type.split(";")[0].strip().lower()
+@dataclass(frozen=True)
+class MediaProblem:
+    reason: str  # for operators
+    notice: TextKey  # what the sender is told, in their language
+    values: dict = field(default_factory=dict)
+
+
+def media_problem(
+    kind: str, *, mime_type: str, size: int, animated: bool = False
+) -> MediaProblem | None:
+    """Why WhatsApp would refuse to send this file; None if fine."""
+    base_type = mime_type.split(";")[0].strip().lower() or "unknown"
     if base_type not in ACCEPTED[kind]:
-        return f"a {kind} of type {base_type or 'unknown'} can't be sent on WhatsApp"
+        return MediaProblem(
+            f"a {kind} of type {base_type} can't be sent on WhatsApp",
+            TextKey.FILE_TYPE_REFUSED,
+            {"type": base_type},
+        )
     limit = STICKER_LIMITS[animated] if kind == "sticker" else LIMITS[kind]
     if size > limit:
-        return f"the {kind} is {size // KB} KB; WhatsApp takes at most {limit // KB} KB"
+        return MediaProblem(
+            f"the {kind} is {size // KB} KB; WhatsApp takes at most {limit // KB} KB",
+            TextKey.FILE_TOO_LARGE,
+            {"size": _readable(size), "limit": _readable(limit)},
+        )
     return None
+
+
+def _readable(size: int) -> str:
+    return f"{size / MB:.1f} MB" if size >= MB else f"{size // KB} KB"

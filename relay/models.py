@@ -21,6 +21,7 @@ from relay.choices import (
     SessionMode,
     SessionStatus,
     TemplateStatus,
+    TextKey,
 )
 
 WINDOW = timedelta(hours=24)
@@ -268,11 +269,12 @@ class Participant(models.Model):
 
     @property
     def alias(self) -> str:
-        """What the other side is told this participant is called; never a number."""
+        """What the other side is told this participant is called, if known; never a number
+        (relay.texts.text_alias fills in a word for the unnamed)."""
         if self.role == Role.PARTNER:
             partner = self.session.partner
-            return partner.name if partner else "Partner"
-        return self.name or "Customer"
+            return partner.name if partner else ""
+        return self.name
 
 
 class Leg(models.Model):
@@ -432,6 +434,29 @@ class ConsoleMessage(models.Model):
 
     def __str__(self) -> str:
         return self.provider_message_id
+
+
+class TextOverride(models.Model):
+    """An admin's own wording of one of Switchboard's texts (relay/texts.py), in one
+    language; it takes the place of the built-in text and its translation."""
+
+    key = models.CharField("text", max_length=40, choices=TextKey.choices)
+    language = models.CharField(
+        max_length=15,
+        help_text="e.g. en, es, pt-BR. An English wording also serves "
+        "languages that have no translation.",
+    )
+    text = models.TextField("wording")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "text"
+        constraints = [
+            models.UniqueConstraint(fields=["key", "language"], name="one_wording_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()} ({self.language})"
 
 
 class AppendOnlyError(Exception):

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from relay import crypto, languages
 from relay.choices import LIVE_SESSION_STATUSES, Role, TemplateStatus
-from relay.models import Contact, MaskingPool, MessageTemplate, RelaySession
+from relay.models import Contact, MaskingPool, MessageTemplate, ProxyNumber, RelaySession
 from routing.models import Partner
 
 
@@ -26,9 +26,26 @@ def session_find_live(
     )
 
 
+OUR_NUMBER = "is one of our own WhatsApp numbers"
+
+
+def phone_is_ours(phone: str) -> bool:
+    return ProxyNumber.objects.filter(e164=phone).exists()
+
+
+def contact_find(*, phone: str) -> Contact | None:
+    """The contact with real number `phone` (E.164), found by its lookup hash."""
+    return Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
+
+
 def contact_language(contact: Contact, pool: MaskingPool | None) -> str:
     """What Switchboard writes to `contact` in: their own language, else the pool's."""
     return contact.language or (pool.language if pool else "") or settings.LANGUAGE_CODE
+
+
+def reader_language(contact: Contact, proxy_number: ProxyNumber) -> str:
+    """The language of someone reached through `proxy_number`."""
+    return contact_language(contact, proxy_number.pool)
 
 
 def invitation_template(pool: MaskingPool, language: str) -> MessageTemplate | None:

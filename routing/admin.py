@@ -3,12 +3,12 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from relay.exceptions import RelayError
-from relay.fields import PhoneNumberField
+from relay.fields import LanguageFormField, PhoneNumberField
 from relay.forms import FixedAfterCreateForm
 from relay.masking import RevealMixin
-from relay.services.contacts import contact_get_or_create
+from relay.selectors import OUR_NUMBER, contact_find, phone_is_ours
 from routing.models import Partner, PartnerContact
+from routing.services import partner_contact_save
 
 
 class PartnerForm(FixedAfterCreateForm):
@@ -21,12 +21,17 @@ class PartnerForm(FixedAfterCreateForm):
 
 class PartnerContactForm(forms.ModelForm):
     """A partner's contact is entered by phone number; the Contact behind it is found or
-    created, so one person answering for two partners stays one contact."""
+    created when the form is saved (partner_contact_save), never while it is checked."""
 
     phone = PhoneNumberField(
         required=False,
         help_text="International format, e.g. +447700900123. "
         "On an existing contact, leave blank to keep the current number.",
+    )
+    language = LanguageFormField(
+        required=False,
+        max_length=15,
+        help_text="What Switchboard writes to them in, e.g. es. Blank: the pool's language.",
     )
 
     class Meta:
@@ -36,23 +41,30 @@ class PartnerContactForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone"].required = self.instance.pk is None
+        if self.instance.pk:
+            self.fields["language"].initial = self.instance.contact.language
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if not cleaned.get("phone"):
+        phone = cleaned.get("phone")
+        if not phone:
             return cleaned
-        try:
-            contact = contact_get_or_create(phone=cleaned["phone"], name=cleaned.get("name", ""))
-        except RelayError as exc:
-            self.add_error("phone", f"This number {exc}.")
+        if phone_is_ours(phone):
+            self.add_error("phone", f"This number {OUR_NUMBER}.")
             return cleaned
         # The model's (partner, contact) constraint is not checked by the form, because
         # `contact` is not one of its fields.
-        partner = cleaned.get("partner")
-        if partner and partner.pk and self._taken(partner, contact):
+        partner, known = cleaned.get("partner"), contact_find(phone=phone)
+        if partner and partner.pk and known and self._taken(partner, known):
             self.add_error("phone", "This number is already a contact of this partner.")
-        self.instance.contact = contact
         return cleaned
+
+    def save(self, commit: bool = True) -> PartnerContact:
+        contact = super().save(commit=False)
+        data = self.cleaned_data
+        return partner_contact_save(
+            partner_contact=contact, phone=data.get("phone", ""), language=data["language"]
+        )
 
     def _taken(self, partner: Partner, contact) -> bool:
         others = PartnerContact.objects.exclude(pk=self.instance.pk)
@@ -62,7 +74,7 @@ class PartnerContactForm(forms.ModelForm):
 class PartnerContactInline(RevealMixin, admin.TabularInline):
     model = PartnerContact
     form = PartnerContactForm
-    fields = ("name", "role", "phone", "number")
+    fields = ("name", "role", "phone", "language", "number")
     readonly_fields = ("number",)
     extra = 1
 
@@ -94,5 +106,5 @@ class PartnerContactAdmin(RevealMixin, admin.ModelAdmin):
     search_fields = ("name", "role", "partner__code", "partner__name")
     list_select_related = ("partner", "contact")
     autocomplete_fields = ("partner",)
-    fields = ("partner", "name", "role", "phone", "number")
+    fields = ("partner", "name", "role", "phone", "language", "number")
     readonly_fields = ("number",)

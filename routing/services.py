@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from relay.services.contacts import contact_get_or_create
+from relay.services.contacts import contact_get_or_create, contact_set_language
 from routing.models import Partner, PartnerContact
 
 
@@ -14,6 +14,7 @@ class PartnerContactInput:
     name: str
     phone: str
     role: str = ""
+    language: str = ""  # normalised, e.g. "pt-BR"; blank: the pool's
 
 
 @transaction.atomic
@@ -29,8 +30,22 @@ def partner_create(
     for item in contacts:
         PartnerContact.objects.create(
             partner=partner,
-            contact=contact_get_or_create(phone=item.phone, name=item.name),
+            contact=contact_get_or_create(phone=item.phone, name=item.name, language=item.language),
             name=item.name,
             role=item.role,
         )
     return partner
+
+
+@transaction.atomic
+def partner_contact_save(
+    *, partner_contact: PartnerContact, phone: str = "", language: str | None = None
+) -> PartnerContact:
+    """Save a partner's contact; `phone` (E.164) names the person behind it, found or
+    created, so that one person answering for two partners stays one contact."""
+    if phone:
+        partner_contact.contact = contact_get_or_create(phone=phone, name=partner_contact.name)
+    if language is not None and partner_contact.contact.language != language:
+        contact_set_language(contact=partner_contact.contact, language=language)
+    partner_contact.save()
+    return partner_contact

@@ -128,6 +128,11 @@ class NumberUpdateSerializer(serializers.ModelSerializer):
 class PartySerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     phone = E164Field()
+    language = LanguageField(
+        required=False,
+        default="",
+        help_text="What Switchboard writes to them in, e.g. es, pt-BR; else the pool's.",
+    )
 
 
 class SessionCreateSerializer(serializers.Serializer):

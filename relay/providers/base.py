@@ -3,6 +3,8 @@
 import enum
 from dataclasses import dataclass
 
+from relay.media import MediaProblem
+
 
 class Failure(enum.Enum):
     TRANSIENT = "transient"  # try again later with backoff
@@ -16,7 +18,12 @@ class Failure(enum.Enum):
 
 class ProviderError(Exception):
     def __init__(
-        self, message: str, *, failure: Failure, code: int | None = None, tell_sender: str = ""
+        self,
+        message: str,
+        *,
+        failure: Failure,
+        code: int | None = None,
+        tell_sender: "MediaProblem | None" = None,
     ) -> None:
         super().__init__(message)
         self.message = message

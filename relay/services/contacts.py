@@ -2,19 +2,29 @@ from django.db import IntegrityError, transaction
 
 from relay import crypto, phones
 from relay.exceptions import RelayError
-from relay.models import Contact, ProxyNumber
+from relay.models import Contact
+from relay.selectors import OUR_NUMBER, contact_find, phone_is_ours
 
 
-def contact_get_or_create(*, phone: str, name: str = "") -> Contact:
-    """The contact with real number `phone` (E.164), created on first sight."""
-    if ProxyNumber.objects.filter(e164=phone).exists():
-        raise RelayError("is one of our own WhatsApp numbers", field="phone")
-    contact = Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
-    if contact:
-        return contact
-    contact = Contact(display_name=name)
-    contact.phone = phone
-    return _create_or_fetch(contact, phone_hash=contact.phone_hash)
+def contact_get_or_create(*, phone: str, name: str = "", language: str = "") -> Contact:
+    """The contact with real number `phone` (E.164), created on first sight. A `language`
+    given (normalised, e.g. "pt-BR") becomes theirs."""
+    if phone_is_ours(phone):
+        raise RelayError(OUR_NUMBER, field="phone")
+    contact = contact_find(phone=phone)
+    if contact is None:
+        contact = Contact(display_name=name, language=language)
+        contact.phone = phone
+        contact = _create_or_fetch(contact, phone_hash=contact.phone_hash)
+    if language and contact.language != language:
+        contact_set_language(contact=contact, language=language)
+    return contact
+
+
+def contact_set_language(*, contact: Contact, language: str) -> Contact:
+    contact.language = language
+    Contact.objects.filter(pk=contact.pk).update(language=language)
+    return contact
 
 
 def contact_for_sender(*, wa_id: str | None, bsuid: str | None, profile_name: str = "") -> Contact:
@@ -24,9 +34,7 @@ def contact_for_sender(*, wa_id: str | None, bsuid: str | None, profile_name: st
     still find the same contact.
     """
     phone = _phone_from_wa_id(wa_id) if wa_id else None
-    contact = None
-    if phone:
-        contact = Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
+    contact = contact_find(phone=phone) if phone else None
     if contact is None and bsuid:
         contact = Contact.objects.filter(bsuid_hash=crypto.lookup_hash(bsuid)).first()
     if contact is None:

@@ -11,19 +11,18 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from relay import payloads
-from relay.choices import MEDIA_TYPES, Direction, EventKind, MessageStatus, Origin
-from relay.media import media_problem
+from relay.choices import MEDIA_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
+from relay.media import MediaProblem, media_problem
 from relay.models import Leg, Message, ProxyNumber
 from relay.providers import get_provider
 from relay.providers.base import Failure, Provider, ProviderError
 from relay.services.holds import outbound_halt, outbound_held
-from relay.services.queueing import notice_queue
+from relay.services.queueing import notice_send
 from relay.services.windows import leg_lock, leg_window_closed, message_hold_for_window
 from relay.timeline import timeline_record
 
 logger = logging.getLogger(__name__)
 
-NOTICE_UNDELIVERED = "We could not deliver your last message. Please try again later."
 MAX_BACKOFF_SECONDS = 15 * 60
 
 
@@ -141,11 +140,7 @@ def _prepare_media(message: Message, provider: Provider) -> str | None:
         animated=bool(data.get("animated")),
     )
     if problem:
-        raise ProviderError(
-            problem,
-            failure=Failure.PERMANENT,
-            tell_sender=f"Your file was not passed on: {problem}.",
-        )
+        raise ProviderError(problem.reason, failure=Failure.PERMANENT, tell_sender=problem)
     return provider.upload_media(
         phone_number_id=message.proxy_number.phone_number_id,
         content=media.content,
@@ -224,10 +219,15 @@ def _backoff(seconds: float) -> timedelta:
 
 @transaction.atomic
 def message_fail(
-    *, message: Message, code: int | None, reason: str, notify: bool = True, notice: str = ""
+    *,
+    message: Message,
+    code: int | None,
+    reason: str,
+    notify: bool = True,
+    notice: MediaProblem | None = None,
 ) -> None:
     """Mark a message failed for good and (`notify`) tell the person whose words it carried,
-    with `notice` or a general apology."""
+    what went wrong (`notice`) or a general apology."""
     updated = (
         Message.objects.filter(pk=message.pk)
         .exclude(status__in=[MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED])
@@ -243,12 +243,13 @@ def message_fail(
     timeline_record(EventKind.MESSAGE_FAILED, message=message, code=code)
     origin = message.source
     if notify and message.origin == Origin.RELAYED and origin and origin.participant_id:
-        notice_queue(
+        notice_send(
             contact=origin.contact,
             proxy_number=origin.proxy_number,
             session=message.session,
             participant=origin.participant,
-            text=notice or NOTICE_UNDELIVERED,
+            key=notice.notice if notice else TextKey.UNDELIVERED,
+            **(notice.values if notice else {}),
         )
 
 

@@ -18,12 +18,13 @@ from relay.choices import (
     Origin,
     RejectReason,
     SessionMode,
+    TextKey,
 )
 from relay.models import Leg, Message, Participant, ProxyNumber
 from relay.services import relaying, threads
 from relay.services.contacts import contact_change_number, contact_for_sender
 from relay.services.messages import inbound_reject, message_bind, message_set_status
-from relay.services.queueing import notice_queue
+from relay.services.queueing import notice_send
 from relay.services.sessions import session_touch
 from relay.services.statuses import unix_time
 from relay.services.windows import leg_lock, leg_window_opened
@@ -34,12 +35,6 @@ RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "butto
 # encrypted, says that) and not `system` notices, which carry old and new numbers.
 KEPT_FIELDS = ("id", "timestamp", "type", "context", "errors")
 STRANGER_NOTICE_EVERY = timedelta(hours=1)
-
-NOTICE_STRANGER = (
-    "Hello! This number only carries conversations about active bookings, and we could not "
-    "find one for you here, so your message was not passed on."
-)
-NOTICE_STALE = "Your message reached us too late to be passed on. Please send it again."
 
 
 @dataclass
@@ -142,7 +137,7 @@ def stale(inbound: Inbound) -> bool:
     if inbound.message.wa_timestamp >= oldest:
         return False
     inbound_reject(
-        inbound.message, RejectReason.STALE, NOTICE_STALE if inbound.leg.window_open() else None
+        inbound.message, RejectReason.STALE, TextKey.STALE if inbound.leg.window_open() else None
     )
     return True
 
@@ -168,7 +163,7 @@ def reaction(inbound: Inbound) -> bool:
 def unsupported(inbound: Inbound) -> bool:
     if inbound.message.type != MessageType.UNSUPPORTED:
         return False
-    inbound_reject(inbound.message, RejectReason.UNSUPPORTED, relaying.NOTICE_UNSUPPORTED)
+    inbound_reject(inbound.message, RejectReason.UNSUPPORTED, TextKey.UNSUPPORTED)
     return True
 
 
@@ -193,7 +188,7 @@ def out_of_session(inbound: Inbound) -> bool:
     if leg.last_stranger_notice_at and now - leg.last_stranger_notice_at < STRANGER_NOTICE_EVERY:
         return True
     Leg.objects.filter(pk=leg.pk).update(last_stranger_notice_at=now)
-    notice_queue(contact=message.contact, proxy_number=message.proxy_number, text=NOTICE_STRANGER)
+    notice_send(contact=message.contact, proxy_number=message.proxy_number, key=TextKey.STRANGER)
     return True
 
 
@@ -205,7 +200,7 @@ def enter_session(inbound: Inbound) -> bool:
         timeline_record(EventKind.MESSAGE_RECEIVED, message=message, type=message.type)
         return False
     # It ended while this message was on its way.
-    inbound_reject(inbound.message, RejectReason.SESSION_ENDED, threads.NOTICE_ENDED)
+    inbound_reject(inbound.message, RejectReason.SESSION_ENDED, TextKey.ENDED)
     return True
 
 

@@ -1,9 +1,9 @@
 """Small writes on one inbound message: its status, the session it turned out to belong to,
 and refusing it with a short notice to its sender."""
 
-from relay.choices import EventKind, MessageStatus, RejectReason
+from relay.choices import EventKind, MessageStatus, RejectReason, TextKey
 from relay.models import Message, Participant
-from relay.services.queueing import notice_queue
+from relay.services.queueing import notice_send
 from relay.timeline import timeline_record
 
 
@@ -20,14 +20,14 @@ def message_bind(message: Message, participant: Participant) -> None:
     message.session, message.participant = participant.session, participant
 
 
-def inbound_reject(message: Message, reason: RejectReason, notice: str | None) -> None:
+def inbound_reject(message: Message, reason: RejectReason, notice: TextKey | None) -> None:
     """Not passed on, for `reason`; the sender is told `notice`, if any."""
     message_set_status(message, MessageStatus.REJECTED)
     timeline_record(EventKind.MESSAGE_REJECTED, message=message, reason=reason, type=message.type)
     if notice:
-        notice_queue(
+        notice_send(
             contact=message.contact,
             proxy_number=message.proxy_number,
-            text=notice,
+            key=notice,
             session=message.session,
         )

@@ -3,10 +3,12 @@
 from django.db import transaction
 
 from relay import payloads
-from relay.choices import CAPTIONED_TYPES, Direction, EventKind, MessageStatus, Origin
+from relay.choices import CAPTIONED_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
 from relay.exceptions import SessionNotLive
 from relay.models import Contact, Message, Participant, ProxyNumber
 from relay.queue import enqueue
+from relay.selectors import reader_language
+from relay.texts import text_render
 from relay.timeline import SYSTEM, Actor, timeline_record
 
 
@@ -92,6 +94,26 @@ def notice_queue(
     timeline_record(EventKind.MESSAGE_QUEUED, message=message, origin=message.origin)
     enqueue("relay.tasks.deliver_message", message.pk)
     return message
+
+
+def notice_send(
+    *,
+    contact: Contact,
+    proxy_number: ProxyNumber,
+    key: TextKey,
+    session=None,
+    participant=None,
+    **values,
+) -> Message:
+    """One of Switchboard's own texts (relay/texts.py), in its reader's language."""
+    text = text_render(key, language=reader_language(contact, proxy_number), **values)
+    return notice_queue(
+        contact=contact,
+        proxy_number=proxy_number,
+        text=text,
+        session=session,
+        participant=participant,
+    )
 
 
 def messages_enqueue_by_leg(message_ids: list[int]) -> None:

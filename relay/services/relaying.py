@@ -10,18 +10,16 @@ from relay.choices import (
     Origin,
     RejectReason,
     SessionMode,
+    TextKey,
 )
 from relay.models import LeakageAttempt, Message, Participant
 from relay.privacy import redact
+from relay.selectors import contact_language
 from relay.services.messages import inbound_reject, message_bind, message_set_status
 from relay.services.queueing import message_queue
 from relay.services.threads import message_quoted, thread_strip_tag
+from relay.texts import markers, text_render
 from relay.timeline import timeline_record
-
-NOTICE_UNSUPPORTED = (
-    "Sorry, this kind of message can't be passed on. "
-    "Please send text, a photo, a document or a location."
-)
 
 
 def relay_copy(
@@ -56,10 +54,12 @@ def inbound_relay(*, message: Message, participant: Participant) -> None:
         .select_related("contact", "proxy_number")
         .get()
     )
-    type_, body, payload = relay_content(message, region=phones.region_of(message.contact.phone))
+    language = contact_language(counterpart.contact, participant.session.pool)
+    region = phones.region_of(message.contact.phone)
+    type_, body, payload = relay_content(message, region=region, language=language)
     body = thread_strip_tag(body, participant)
     if type_ == "text" and not body.strip():  # e.g. a flow reply: nothing we can pass on
-        inbound_reject(message, RejectReason.UNSUPPORTED, NOTICE_UNSUPPORTED)
+        inbound_reject(message, RejectReason.UNSUPPORTED, TextKey.UNSUPPORTED)
         return
     relay_copy(
         source=message,
@@ -71,12 +71,12 @@ def inbound_relay(*, message: Message, participant: Participant) -> None:
     )
 
 
-def relay_content(message: Message, *, region: str | None) -> tuple[str, str, dict]:
+def relay_content(message: Message, *, region: str | None, language: str) -> tuple[str, str, dict]:
     """What the other side receives: the same content, with contact details hidden unless
-    the session was handed over."""
+    the session was handed over. `region` is the writer's country, `language` the reader's."""
     raw = message.payload
     kind = raw["type"]
-    guard = _Guard(message, region)
+    guard = _Guard(message, region, language)
     if kind in MEDIA_TYPES:
         media = raw[kind]
         payload = {
@@ -98,31 +98,27 @@ def relay_content(message: Message, *, region: str | None) -> tuple[str, str, di
     if kind == "contacts":
         if message.session.handed_over:
             return "contacts", "", {"contacts": raw["contacts"]}
+        unnamed = text_render(TextKey.UNNAMED_CONTACT, language=language)
         names = ", ".join(
-            (card.get("name") or {}).get("formatted_name", "a contact") for card in raw["contacts"]
+            (card.get("name") or {}).get("formatted_name") or unnamed for card in raw["contacts"]
         )
         guard.record("phone", sum(len(card.get("phones") or []) for card in raw["contacts"]))
-        return (
-            "text",
-            guard(
-                f"Shared a contact card: {names}. Contact details are hidden in this conversation."
-            ),
-            {},
-        )
+        card = text_render(TextKey.CONTACT_CARD, language=language, names=guard(names))
+        return "text", card, {}
     return "text", guard(message.body), {}
 
 
 class _Guard:
     """Redacts each piece of text it is given and records what it removed as leakage."""
 
-    def __init__(self, message: Message, region: str | None) -> None:
-        self.message, self.region = message, region
+    def __init__(self, message: Message, region: str | None, language: str) -> None:
+        self.message, self.region, self.language = message, region, language
         self.active = not message.session.handed_over
 
     def __call__(self, text: str) -> str:
         if not self.active or not text:
             return text
-        result = redact(text, region=self.region)
+        result = redact(text, region=self.region, markers=markers(self.language))
         for kind, count in result.found.items():
             self.record(kind, count)
         return result.text

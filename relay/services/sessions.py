@@ -33,6 +33,7 @@ ALLOCATION_ATTEMPTS = 3
 class PartyInput:
     name: str
     phone: str
+    language: str = ""
 
 
 def session_open(**kwargs) -> RelaySession:
@@ -69,7 +70,9 @@ def session_open_or_get(
         raise RelayError(f"partner '{partner.code}' has no contacts", field="partner")
     if partner_contact.partner_id != partner.pk:
         raise RelayError("contact does not belong to this partner", field="partner_contact")
-    customer_contact = contact_get_or_create(phone=customer.phone, name=customer.name)
+    customer_contact = contact_get_or_create(
+        phone=customer.phone, name=customer.name, language=customer.language
+    )
     if customer_contact.pk == partner_contact.contact_id:
         raise RelayError("customer and partner contact are the same person", field="customer")
 

@@ -6,20 +6,19 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from relay.choices import Direction, EventKind, MessageStatus, Origin, RejectReason
+from relay.choices import Direction, EventKind, MessageStatus, Origin, RejectReason, TextKey
 from relay.models import Message, Participant
+from relay.selectors import reader_language
 from relay.services.messages import inbound_reject, message_bind, message_set_status
 from relay.services.queueing import notice_queue
 from relay.services.sessions import session_expire
+from relay.texts import text_alias, text_render
 from relay.timeline import timeline_record
 
 TAG = re.compile(r"#([A-Za-z2-9]{4})\b")
 THREAD_CHOICE = "thread:"
 CHOICE_ASKED_WITHIN = timedelta(hours=1)
 AMBIGUOUS = object()
-
-NOTICE_WHICH = "You have several conversations on this number. Which one is your message about?"
-NOTICE_ENDED = "That conversation has ended, so your message was not passed on."
 
 
 def thread_find(message: Message):
@@ -61,7 +60,7 @@ def thread_choose(message: Message, participant_id: str) -> tuple[Participant, l
         .first()
     )
     if participant is None or not participant.session.is_live():
-        inbound_reject(message, RejectReason.THREAD_ENDED, NOTICE_ENDED)
+        inbound_reject(message, RejectReason.THREAD_ENDED, TextKey.ENDED)
         return None, []
     waiting = Message.objects.filter(
         contact=message.contact,
@@ -117,21 +116,30 @@ def _ask_which_thread(message: Message, candidates: list[Participant]) -> None:
     timeline_record(EventKind.MESSAGE_AWAITING_CHOICE, message=message, sessions=len(candidates))
     if already_asked:
         return
+    language = reader_language(message.contact, message.proxy_number)
+
+    def text(key: TextKey, **values) -> str:
+        return text_render(key, language=language, **values)
+
     rows = []
     for candidate in candidates[:10]:  # a list message holds ten rows
         other = candidate.session.participants.exclude(pk=candidate.pk).first()
+        with_whom = text(TextKey.WHICH_BOOKING_ROW, name=text_alias(other, language=language))
         rows.append(
             {
                 "id": f"{THREAD_CHOICE}{candidate.pk}",
                 "title": f"#{candidate.thread_tag} {candidate.session.external_ref}"[:24],
-                "description": f"With {other.alias}"[:72] if other else "",
+                "description": with_whom[:72] if other else "",
             }
         )
     interactive = {
         "type": "list",
-        "body": {"text": NOTICE_WHICH},
-        "footer": {"text": "Or start your message with its #tag"},
-        "action": {"button": "Choose", "sections": [{"title": "Conversations", "rows": rows}]},
+        "body": {"text": text(TextKey.WHICH_BOOKING)},
+        "footer": {"text": text(TextKey.WHICH_BOOKING_FOOTER)[:60]},
+        "action": {
+            "button": text(TextKey.WHICH_BOOKING_BUTTON)[:20],
+            "sections": [{"title": text(TextKey.WHICH_BOOKING_SECTION)[:24], "rows": rows}],
+        },
     }
     notice_queue(
         contact=message.contact, proxy_number=message.proxy_number, interactive=interactive

@@ -10,6 +10,7 @@ from relay.models import WINDOW, Contact, Leg, MaskingPool, Message, MessageTemp
 from relay.queue import enqueue
 from relay.selectors import contact_language, invitation_template
 from relay.services.alerts import alert_raise
+from relay.texts import text_alias
 from relay.timeline import timeline_record
 
 # What a held copy keeps of the message that WhatsApp refused.
@@ -90,7 +91,8 @@ def _invite_back(message: Message, leg: Leg) -> str:
     if template is None:
         return _no_template(message, pool, closed)
     sender = message.session.participants.exclude(pk=message.participant_id).first()
-    values = [sender.alias if sender else "Switchboard"][: template.parameter_count]
+    alias = text_alias(sender, language=language) if sender else message.session.external_ref
+    values = [alias][: template.parameter_count]
     invitation = Message.objects.create(
         direction=Direction.OUTBOUND,
         origin=Origin.TEMPLATE,

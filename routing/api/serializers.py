@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from relay.fields import E164Field
+from relay.fields import E164Field, LanguageField
 from routing.models import Partner, PartnerContact
 
 
@@ -10,6 +10,11 @@ class PartnerContactCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     phone = E164Field()
     role = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    language = LanguageField(
+        required=False,
+        default="",
+        help_text="What Switchboard writes to them in, e.g. es, pt-BR; else the pool's.",
+    )
 
 
 class PartnerCreateSerializer(serializers.ModelSerializer):
@@ -28,10 +33,11 @@ class PartnerCreateSerializer(serializers.ModelSerializer):
 
 class PartnerContactSerializer(serializers.ModelSerializer):
     masked_phone = serializers.CharField(source="contact.masked_identity", read_only=True)
+    language = serializers.CharField(source="contact.language", read_only=True)
 
     class Meta:
         model = PartnerContact
-        fields = ["id", "name", "role", "masked_phone"]
+        fields = ["id", "name", "role", "language", "masked_phone"]
 
 
 class PartnerSerializer(serializers.ModelSerializer):

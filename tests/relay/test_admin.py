@@ -5,13 +5,14 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from relay.api.authentication import api_key_create
-from relay.choices import SessionStatus
+from relay.choices import SessionStatus, TextKey
 from relay.models import (
     Contact,
     Message,
     MessageTemplate,
     OperatorAlert,
     OutboundHold,
+    TextOverride,
     TimelineEvent,
     WebhookPayload,
 )
@@ -37,6 +38,7 @@ def relayed(settings, open_session, run_tasks):
     alert_raise("template_status", "Template new_message_notice is now PAUSED")
     OutboundHold.objects.create(error_code=190, reason="access token expired")
     api_key_create(name="booking-platform")
+    TextOverride.objects.create(key=TextKey.ENDED, language="en", text="This booking is over.")
     return session
 
 

@@ -236,7 +236,7 @@ def test_partner_create_returns_contacts_with_masked_numbers_only(api):
     [contact] = body["contacts"]
     assert contact["name"] == "Ana" and contact["role"] == "manager"
     assert contact["masked_phone"] == "+44 •••• 456"
-    assert set(contact) == {"id", "name", "role", "masked_phone"}
+    assert set(contact) == {"id", "name", "role", "language", "masked_phone"}
     assert_no_real_numbers(response, "+447700900456")
     assert PartnerContact.objects.get(pk=contact["id"]).contact.phone == "+447700900456"
 

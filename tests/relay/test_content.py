@@ -4,12 +4,13 @@ import logging
 
 import pytest
 
-from relay.choices import MessageStatus
+from relay.choices import MessageStatus, TextKey
 from relay.models import LeakageAttempt, Message, MessageTemplate, OperatorAlert, RelaySession
 from relay.privacy import redact
 from tests.relay import wa
 from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
 from tests.relay.fake_graph import b64_sha256
+from tests.relay.texts import english
 
 
 @pytest.fixture
@@ -124,7 +125,7 @@ class TestPrivacyGuard:
             ],
         )
         [body] = whatsapp_api.texts_to(PARTNER)
-        assert body.startswith("Shared a contact card: Dr Lee.")
+        assert body == english(TextKey.CONTACT_CARD, names="Dr Lee")
         assert LeakageAttempt.objects.get().kind == "phone"
 
     def test_a_handed_over_session_forwards_the_card_itself(
@@ -188,7 +189,7 @@ class TestMedia:
         )
         assert [p for p in whatsapp_api.sent if p["to"] == PARTNER] == []
         assert Message.objects.get(origin="relayed").status == MessageStatus.FAILED
-        assert "could not deliver" in whatsapp_api.texts_to(CUSTOMER)[0]
+        assert whatsapp_api.texts_to(CUSTOMER) == [english(TextKey.UNDELIVERED)]
 
     def test_oversized_media_is_refused_and_the_sender_told(
         self, whatsapp_api, session, customer_writes
@@ -222,8 +223,7 @@ class TestMedia:
         customer_writes(type="document", document=document)
         assert whatsapp_api.uploads == []
         assert whatsapp_api.texts_to(CUSTOMER) == [
-            "Your file was not passed on: a document of type application/zip can't be sent on "
-            "WhatsApp."
+            english(TextKey.FILE_TYPE_REFUSED, type="application/zip")
         ]
 
 
@@ -285,7 +285,7 @@ class TestUnsupported:
     ):
         customer_writes(**item)
         assert [p for p in whatsapp_api.sent if p["to"] == PARTNER] == []
-        assert "can't be passed on" in whatsapp_api.texts_to(CUSTOMER)[0]
+        assert whatsapp_api.texts_to(CUSTOMER) == [english(TextKey.UNSUPPORTED)]
 
 
 class TestMediatedMode:
@@ -335,4 +335,4 @@ def test_an_interactive_reply_with_nothing_to_show_gets_a_notice(
         type="interactive", interactive={"type": "nfm_reply", "nfm_reply": {"response_json": "{}"}}
     )
     assert [p for p in whatsapp_api.sent if p["to"] == PARTNER] == []
-    assert "can't be passed on" in whatsapp_api.texts_to(CUSTOMER)[0]
+    assert whatsapp_api.texts_to(CUSTOMER) == [english(TextKey.UNSUPPORTED)]

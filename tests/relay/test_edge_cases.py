@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from relay.choices import MessageStatus, Origin, SessionStatus
+from relay.choices import MessageStatus, Origin, SessionStatus, TextKey
 from relay.models import Message, RelaySession, WebhookPayload
 from relay.privacy import redact
 from relay.services.sessions import session_close, session_expire, session_touch
@@ -22,6 +22,7 @@ from tests.relay.conftest import (
     write,
 )
 from tests.relay.factories import PoolFactory, ProxyNumberFactory
+from tests.relay.texts import english
 
 
 def test_an_interaction_racing_a_close_does_not_reopen_the_session(session):
@@ -240,9 +241,7 @@ def test_a_message_arriving_as_its_session_closes_is_answered_not_lost(
 
     incoming.refresh_from_db()
     assert incoming.status == MessageStatus.REJECTED
-    assert whatsapp_api.texts_to(CUSTOMER) == [
-        "That conversation has ended, so your message was not passed on."
-    ]
+    assert whatsapp_api.texts_to(CUSTOMER) == [english(TextKey.ENDED)]
     assert whatsapp_api.texts_to(PARTNER) == []
 
 

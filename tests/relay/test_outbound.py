@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from relay.choices import MessageStatus, Origin
+from relay.choices import MessageStatus, Origin, TextKey
 from relay.models import Leg, Message, OperatorAlert, OutboundHold, ProxyNumber
 from relay.services.delivery import message_deliver
 from relay.services.holds import outbound_resume
@@ -19,6 +19,7 @@ from tests.relay.conftest import (
     send_to_partner,
     write,
 )
+from tests.relay.texts import english
 
 
 def refreshed(message: Message) -> Message:
@@ -150,9 +151,7 @@ class TestErrors:
         relayed = Message.objects.get(origin=Origin.RELAYED)
         assert relayed.status == MessageStatus.FAILED and relayed.error_code == code
         assert relayed.next_attempt_at is None
-        assert whatsapp_api.texts_to(CUSTOMER) == [
-            "We could not deliver your last message. Please try again later."
-        ]
+        assert whatsapp_api.texts_to(CUSTOMER) == [english(TextKey.UNDELIVERED)]
 
     def test_number_throughput_limit_backs_off_that_number_only(
         self, whatsapp_api, session, run_tasks

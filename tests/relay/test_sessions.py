@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from relay.choices import MessageStatus, SessionStatus
+from relay.choices import MessageStatus, SessionStatus, TextKey
 from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
 from relay.models import Message, Participant, RelaySession
 from relay.services.sessions import session_close, session_reopen, sessions_expire_lapsed
@@ -20,6 +20,7 @@ from tests.relay.conftest import (
     write,
 )
 from tests.relay.factories import PoolFactory, ProxyNumberFactory
+from tests.relay.texts import english
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def test_a_stranger_gets_a_polite_reply_from_the_same_number_and_nothing_is_rela
     replies = [p for p in whatsapp_api.sent if p["to"] == stranger]
     assert len(replies) == 1  # one notice, not one per message
     assert replies[0]["_from"] == number.phone_number_id
-    assert "not passed on" in replies[0]["text"]["body"]
+    assert replies[0]["text"]["body"] == english(TextKey.STRANGER)
     assert whatsapp_api.texts_to(PARTNER) == []
     assert Message.objects.filter(status=MessageStatus.OUT_OF_SESSION).count() == 2
 

@@ -1,0 +1,109 @@
+"""Every text Switchboard itself sends to a person on WhatsApp: one catalogue, written for
+readers who may not read English well, translated with gettext (relay/locale/), and
+rewordable by an admin without a deploy (Texts, in the admin).
+
+A text is rendered in its reader's language: an admin's wording in that language first,
+then the translation, then the admin's English wording, then the text below."""
+
+import string
+
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+
+from relay import languages
+from relay.choices import LeakKind, Role, TextKey
+from relay.models import Participant, TextOverride
+
+CATALOGUE: dict[str, str] = {
+    TextKey.STRANGER: gettext_noop(
+        "Hello! This number is only for messages about your bookings. We found no open "
+        "booking for you here, so we could not send your message."
+    ),
+    TextKey.UNSUPPORTED: gettext_noop(
+        "Sorry, we cannot send this kind of message. Please send text, a photo, a document "
+        "or a location."
+    ),
+    TextKey.STALE: gettext_noop(
+        "Sorry, your message reached us too late, so we did not send it. Please send it again."
+    ),
+    TextKey.ENDED: gettext_noop(
+        "Sorry, this booking is closed, so we could not send your message."
+    ),
+    TextKey.UNDELIVERED: gettext_noop(
+        "Sorry, we could not deliver your last message. Please try again later."
+    ),
+    TextKey.FILE_TYPE_REFUSED: gettext_noop(
+        "Sorry, we could not send your file. WhatsApp does not accept this type of file ({type})."
+    ),
+    TextKey.FILE_TOO_LARGE: gettext_noop(
+        "Sorry, we could not send your file. It is {size}, and WhatsApp accepts at most "
+        "{limit} for this type of file."
+    ),
+    TextKey.WHICH_BOOKING: gettext_noop(
+        "You have more than one booking on this number. Which booking is your message about?"
+    ),
+    TextKey.WHICH_BOOKING_FOOTER: gettext_noop("Or start your message with its #tag."),
+    # WhatsApp allows 20 characters on a list's button and 24 in its heading.
+    TextKey.WHICH_BOOKING_BUTTON: gettext_noop("Choose"),
+    TextKey.WHICH_BOOKING_SECTION: gettext_noop("Bookings"),
+    TextKey.WHICH_BOOKING_ROW: gettext_noop("With {name}"),
+    TextKey.CONTACT_CARD: gettext_noop(
+        "A contact card was shared: {names}. Contact details are hidden in this conversation."
+    ),
+    TextKey.UNNAMED_CONTACT: gettext_noop("a contact"),
+    TextKey.NUMBER_HIDDEN: gettext_noop("[number hidden]"),
+    TextKey.EMAIL_HIDDEN: gettext_noop("[e-mail hidden]"),
+    TextKey.LINK_HIDDEN: gettext_noop("[link hidden]"),
+    TextKey.CUSTOMER: gettext_noop("Customer"),
+    TextKey.PARTNER: gettext_noop("Partner"),
+}
+SOURCE_LANGUAGE = "en"
+
+
+def text_render(key: TextKey, *, language: str, **values) -> str:
+    """The text `key` in `language`, with `values` in its {placeholders}."""
+    return text_wording(key, language=language).format(**values)
+
+
+def text_wording(key: TextKey, *, language: str) -> str:
+    source = CATALOGUE[key]
+    overrides = _overrides(key, language)
+    for code in (language, languages.base(language)):
+        if code in overrides:
+            return overrides[code]
+    with translation.override(language):
+        translated = gettext(source)
+    if translated != source:
+        return translated
+    return overrides.get(SOURCE_LANGUAGE, source)
+
+
+def placeholders(text: str) -> set[str]:
+    """The {names} a wording fills in; raises ValueError on a malformed one."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _overrides(key: TextKey, language: str) -> dict[str, str]:
+    codes = {language, languages.base(language), SOURCE_LANGUAGE}
+    rows = TextOverride.objects.filter(key=key, language__in=codes)
+    return dict(rows.values_list("language", "text"))
+
+
+def markers(language: str) -> dict[str, str]:
+    """What the privacy guard writes in place of each kind of contact detail."""
+    return {
+        kind: text_render(key, language=language)
+        for kind, key in (
+            (LeakKind.PHONE, TextKey.NUMBER_HIDDEN),
+            (LeakKind.EMAIL, TextKey.EMAIL_HIDDEN),
+            (LeakKind.URL, TextKey.LINK_HIDDEN),
+        )
+    }
+
+
+def text_alias(participant: Participant, *, language: str) -> str:
+    """What the other side calls `participant`: a name, never a number."""
+    if participant.alias:
+        return participant.alias
+    key = TextKey.PARTNER if participant.role == Role.PARTNER else TextKey.CUSTOMER
+    return text_render(key, language=language)

@@ -18,11 +18,15 @@ MARKERS = {
 }
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# "sam at example dot com", "sam [at] example [dot] com", "sam (at) example.com", "sam @ x . io"
-_AT = r"(?:\s*@\s*|\s*[\(\[\{<]\s*at\s*[\)\]\}>]\s*|\s+at\s+)"
+# "sam [at] example [dot] com", "sam (at) example.com", "sam @ x . io", and "sam at example
+# dot com" (a plain "at" only with a spelled "dot": "visit us at example.com" is a link).
+_AT = r"(?:\s*@\s*|\s*[\(\[\{<]\s*at\s*[\)\]\}>]\s*)"
 _DOT = r"(?:\s*\.\s*|\s*[\(\[\{<]\s*dot\s*[\)\]\}>]\s*|\s+dot\s+)"
+_LABELS = rf"[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*"
 SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]+{_AT}(?P<domain>[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)+)\b", re.IGNORECASE
+    rf"(?<![\w.+-])[\w.+-]+(?:{_AT}(?P<domain>[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)+)"
+    rf"|\s+at\s+(?P<worded>{_LABELS}\s+dot\s+{_LABELS}))\b",
+    re.IGNORECASE,
 )
 LINK = re.compile(r"\b(?:https?://|www\.)\S+|\b(?:wa\.me|t\.me)/\S*", re.IGNORECASE)
 # A host name, perhaps with a path: a link only if it ends in a real public suffix.
@@ -95,7 +99,7 @@ def redact(
         return markers[kind]
 
     text = EMAIL.sub(lambda m: hide(LeakKind.EMAIL), text)
-    text = SPELLED_EMAIL.sub(lambda m: _if_domain(m, m["domain"], hide, LeakKind.EMAIL), text)
+    text = SPELLED_EMAIL.sub(lambda m: _if_domain(m, hide), text)
     text = LINK.sub(lambda m: hide(LeakKind.URL), text)
     text = HOST.sub(lambda m: _if_link(m, hide), text)
     text = GLUED_PHONE_WORD.sub(r"\1 ", text)
@@ -108,10 +112,10 @@ def redact(
     return Redaction(_restore(text, shelf), +found)
 
 
-def _if_domain(match: re.Match, domain: str, hide, kind: LeakKind) -> str:
-    labels = re.split(_DOT, domain, flags=re.IGNORECASE)
+def _if_domain(match: re.Match, hide) -> str:
+    labels = re.split(_DOT, match["domain"] or match["worded"], flags=re.IGNORECASE)
     host = ".".join(label.lower() for label in labels)
-    return hide(kind) if _suffixes().privatesuffix(host) else match.group()
+    return hide(LeakKind.EMAIL) if _suffixes().privatesuffix(host) else match.group()
 
 
 def _if_link(match: re.Match, hide) -> str:

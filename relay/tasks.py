@@ -1,8 +1,8 @@
 """Background work: each task loads rows by id and calls one service."""
 
 import logging
-import time
 from datetime import timedelta
+from time import sleep
 
 from django.conf import settings
 from django.db.models import Q
@@ -40,7 +40,7 @@ def deliver_in_order(message_ids: list[int]) -> None:
     """Send the messages of one conversation, oldest first. One that must wait a few
     seconds (pacing, a short backoff) is waited for, up to RELAY_TASK_PATIENCE_SECONDS;
     longer waits are left to the sweep."""
-    deadline = time.monotonic() + settings.RELAY_TASK_PATIENCE_SECONDS
+    deadline = timezone.now() + timedelta(seconds=settings.RELAY_TASK_PATIENCE_SECONDS)
     pending = list(message_ids)
     while pending:
         for message_id in pending:
@@ -52,10 +52,9 @@ def deliver_in_order(message_ids: list[int]) -> None:
         due = waiting.exclude(next_attempt_at=None).order_by("next_attempt_at").first()
         if due is None:
             return
-        wait = (due.next_attempt_at - timezone.now()).total_seconds()
-        if time.monotonic() + wait > deadline:
+        if due.next_attempt_at > deadline:
             return
-        time.sleep(max(wait, 0))
+        sleep(max((due.next_attempt_at - timezone.now()).total_seconds(), 0))
         pending = list(waiting.order_by("id").values_list("id", flat=True))
 
 

@@ -14,6 +14,16 @@ def whatsapp_api(httpserver, settings) -> FakeGraph:
 
 
 @pytest.fixture
+def clock(time_machine):
+    """The clock, stopped at the current time: a test moves it on with clock.shift(...)
+    instead of sleeping or back-dating rows."""
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+    return time_machine
+
+
+@pytest.fixture
 def run_tasks(django_capture_on_commit_callbacks):
     """Runs what would be queued after commit, as the worker would (tasks are inline in tests)."""
 

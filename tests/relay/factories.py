@@ -1,6 +1,7 @@
 import factory
 
-from relay.models import MaskingPool, MessageTemplate, ProxyNumber
+from relay.choices import Direction, MessageStatus, Origin
+from relay.models import MaskingPool, Message, MessageTemplate, ProxyNumber
 from relay.services.contacts import contact_get_or_create
 from routing.models import Partner, PartnerContact
 
@@ -55,3 +56,38 @@ def partner_with_contact(phone: str, *, contact_name: str = "Ana", **partner_fie
         role="manager",
     )
     return partner
+
+
+class InboundMessageFactory(factory.django.DjangoModelFactory):
+    """A text a participant wrote, as the webhook stores it; pass `participant`."""
+
+    class Meta:
+        model = Message
+
+    participant = None
+    session = factory.LazyAttribute(lambda m: m.participant.session if m.participant else None)
+    contact = factory.LazyAttribute(lambda m: m.participant.contact)
+    proxy_number = factory.LazyAttribute(lambda m: m.participant.proxy_number)
+    direction = Direction.INBOUND
+    origin = Origin.PARTICIPANT
+    type = "text"
+    body = "hello"
+    payload = factory.LazyAttribute(lambda m: {"type": "text", "text": {"body": m.body}})
+    status = MessageStatus.RECEIVED
+
+
+class OutboundMessageFactory(factory.django.DjangoModelFactory):
+    """A message to `participant` (by default a relayed copy of `source`)."""
+
+    class Meta:
+        model = Message
+
+    participant = None
+    session = factory.LazyAttribute(lambda m: m.participant.session)
+    contact = factory.LazyAttribute(lambda m: m.participant.contact)
+    proxy_number = factory.LazyAttribute(lambda m: m.participant.proxy_number)
+    direction = Direction.OUTBOUND
+    origin = Origin.RELAYED
+    type = "text"
+    body = "hello"
+    status = MessageStatus.QUEUED

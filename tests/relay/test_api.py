@@ -7,12 +7,18 @@ import pytest
 from rest_framework.test import APIClient
 
 from relay.api.authentication import api_key_create
-from relay.choices import Direction, MessageStatus, Origin
+from relay.choices import MessageStatus
 from relay.models import Contact, MaskingPool, Message, Participant, ProxyNumber, RelaySession
 from relay.services.sessions import session_close
 from routing.models import Partner, PartnerContact
 from tests.relay.conftest import CUSTOMER, PARTNER, participant, write
-from tests.relay.factories import PoolFactory, ProxyNumberFactory, partner_with_contact
+from tests.relay.factories import (
+    InboundMessageFactory,
+    OutboundMessageFactory,
+    PoolFactory,
+    ProxyNumberFactory,
+    partner_with_contact,
+)
 
 OTHER_CUSTOMER = "+14155550999"
 
@@ -606,31 +612,9 @@ def test_transcript_queries_do_not_grow_with_messages(
 ):
     session = open_session()
     customer = participant(session, "customer")
-    inbound = Message.objects.create(
-        session=session,
-        participant=customer,
-        direction=Direction.INBOUND,
-        origin=Origin.PARTICIPANT,
-        contact=customer.contact,
-        proxy_number=customer.proxy_number,
-        type="text",
-        body="hello",
-        status=MessageStatus.RELAYED,
-    )
+    inbound = InboundMessageFactory(participant=customer, status=MessageStatus.RELAYED)
     partner_side = participant(session, "partner")
-    for n in range(10):
-        Message.objects.create(
-            session=session,
-            participant=partner_side,
-            source=inbound,
-            direction=Direction.OUTBOUND,
-            origin=Origin.RELAYED,
-            contact=partner_side.contact,
-            proxy_number=partner_side.proxy_number,
-            type="text",
-            body=f"hello {n}",
-            status=MessageStatus.QUEUED,
-        )
+    OutboundMessageFactory.create_batch(10, participant=partner_side, source=inbound)
 
     with django_assert_max_num_queries(6):
         response = api.get(f"/api/v1/sessions/{session.pk}/transcript/")

@@ -7,6 +7,10 @@ def ids(settings_overrides, settings) -> set[str]:
     return {error.id for error in run_checks() if error.id.startswith("relay.")}
 
 
+def test_an_unknown_provider_is_refused(settings):
+    assert ids({"RELAY_PROVIDER": "twilio"}, settings) == {"relay.E001"}
+
+
 def test_the_whatsapp_provider_requires_its_secrets(settings):
     assert "relay.E002" in ids(
         {"RELAY_PROVIDER": "whatsapp", "WHATSAPP_ACCESS_TOKEN": ""}, settings
@@ -15,6 +19,18 @@ def test_the_whatsapp_provider_requires_its_secrets(settings):
 
 def test_the_console_provider_is_refused_outside_debug(settings):
     assert "relay.E003" in ids({"RELAY_PROVIDER": "console", "DEBUG": False}, settings)
+
+
+def test_the_encryption_key_is_required(settings):
+    assert ids({"FIELD_ENCRYPTION_KEY": ""}, settings) == {"relay.E004"}
+
+
+def test_time_is_kept_in_utc(settings):
+    assert ids({"TIME_ZONE": "Europe/London"}, settings) == {"relay.E005"}
+
+
+def test_without_a_business_account_templates_cannot_be_synced(settings):
+    assert ids({"WHATSAPP_BUSINESS_ACCOUNT_ID": ""}, settings) == {"relay.W001"}
 
 
 def test_a_complete_configuration_passes(settings):

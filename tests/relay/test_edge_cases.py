@@ -21,15 +21,34 @@ from tests.relay.conftest import (
     send_to_partner,
     write,
 )
-from tests.relay.factories import PoolFactory, ProxyNumberFactory
+from tests.relay.factories import (
+    InboundMessageFactory,
+    OutboundMessageFactory,
+    PoolFactory,
+    ProxyNumberFactory,
+)
 from tests.relay.texts import english
 
 
-def test_an_interaction_racing_a_close_does_not_reopen_the_session(session):
+def test_an_interaction_after_a_close_does_not_reopen_the_session(session):
     session_close(session=session)
-    session_touch(session=session)
+    assert not session_touch(session=session)
     session.refresh_from_db()
     assert session.status == SessionStatus.CLOSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interaction_racing_a_close_does_not_reopen_the_session(open_session):
+    skip_unless_postgresql()
+    for attempt in range(5):  # the two orders, and the two at once, all end closed
+        session = open_session(f"BK-{attempt}", customer=f"+1415555070{attempt}")
+        closed, touched = at_the_same_instant(
+            lambda s=session: session_close(session=s), lambda s=session: session_touch(session=s)
+        )
+        assert not isinstance(closed, Exception) and not isinstance(touched, Exception)
+        session.refresh_from_db()
+        assert session.status == SessionStatus.CLOSED
+        assert not session.participants.filter(active=True).exists()
 
 
 def test_a_session_renewed_meanwhile_is_not_expired(session):
@@ -76,21 +95,24 @@ class TestWaitingForAChoice:
             open_windows(s)
         return sessions
 
-    def test_the_question_is_asked_again_after_an_hour(self, whatsapp_api, shared, post_webhook):
+    def test_the_question_is_asked_again_after_an_hour(
+        self, whatsapp_api, shared, post_webhook, clock
+    ):
         number = participant(shared[0], "customer").proxy_number
         write(post_webhook, CUSTOMER, number, body="first")
-        Message.objects.filter(type="interactive").update(
-            created_at=timezone.now() - timedelta(hours=2)
-        )
+        clock.shift(timedelta(minutes=59))
+        write(post_webhook, CUSTOMER, number, body="not asked again yet")
+        assert sum(p["type"] == "interactive" for p in whatsapp_api.sent) == 1
+        clock.shift(timedelta(minutes=2))
         write(post_webhook, CUSTOMER, number, body="second")
         assert sum(p["type"] == "interactive" for p in whatsapp_api.sent) == 2
 
     def test_unanswered_messages_are_not_relayed_a_day_later(
-        self, whatsapp_api, shared, post_webhook, run_tasks
+        self, whatsapp_api, shared, post_webhook, run_tasks, clock
     ):
         number = participant(shared[0], "customer").proxy_number
         write(post_webhook, CUSTOMER, number, body="old question")
-        Message.objects.filter(direction="in").update(created_at=timezone.now() - timedelta(days=2))
+        clock.shift(timedelta(days=2))
         run_tasks(sweep)
 
         choose_thread(post_webhook, CUSTOMER, number, participant(shared[0], "customer"))
@@ -99,14 +121,14 @@ class TestWaitingForAChoice:
 
 
 def test_a_webhook_that_keeps_failing_is_retried_a_bounded_number_of_times(
-    db, pool, post_webhook, monkeypatch, run_tasks
+    db, pool, post_webhook, monkeypatch, run_tasks, clock
 ):
     def broken(**kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("relay.services.webhooks.inbound_receive", broken)
     post_webhook(wa.envelope("1001", messages=[wa.message(CUSTOMER)]))
-    WebhookPayload.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+    clock.shift(timedelta(minutes=5))
 
     for _ in range(WEBHOOK_ATTEMPTS + 3):
         run_tasks(sweep)
@@ -187,18 +209,17 @@ class TestLateWindowRefusals:
         assert not Message.objects.filter(status=MessageStatus.HELD).exists()
 
     def test_an_old_invitation_does_not_stop_a_new_one(
-        self, whatsapp_api, session, post_webhook, run_tasks
+        self, whatsapp_api, session, post_webhook, run_tasks, clock
     ):
-        partner = participant(session, "partner")
-        old = Message.objects.create(
-            direction="out",
+        OutboundMessageFactory(
+            participant=participant(session, "partner"),
             origin=Origin.TEMPLATE,
-            contact=partner.contact,
-            proxy_number=partner.proxy_number,
             type="template",
             status=MessageStatus.READ,
         )
-        Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=5))
+        clock.shift(timedelta(days=5))
+        open_windows(session)  # they have written since that invitation
+        clock.shift(timedelta(minutes=1))
         sent = send_to_partner(run_tasks, session, "hello")
         sent.refresh_from_db()
 
@@ -225,16 +246,7 @@ def test_a_message_arriving_as_its_session_closes_is_answered_not_lost(
     from relay.services.inbound import inbound_continue
 
     customer = participant(session, "customer")
-    incoming = Message.objects.create(
-        direction="in",
-        origin=Origin.PARTICIPANT,
-        contact=customer.contact,
-        proxy_number=customer.proxy_number,
-        type="text",
-        body="late",
-        payload={"type": "text", "text": {"body": "late"}},
-        status=MessageStatus.RECEIVED,
-    )
+    incoming = InboundMessageFactory(participant=customer, session=None, body="late")
     session_close(session=session)
 
     run_tasks(inbound_continue, message=incoming, participant=customer)

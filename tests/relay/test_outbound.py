@@ -5,12 +5,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from relay.choices import MessageStatus, Origin, TextKey
-from relay.models import Leg, Message, OperatorAlert, OutboundHold, ProxyNumber
+from relay.choices import EventKind, MessageStatus, Origin, TextKey
+from relay.models import (
+    Leg,
+    Message,
+    OperatorAlert,
+    OutboundHold,
+    ProxyNumber,
+    TimelineEvent,
+    WebhookPayload,
+)
 from relay.services.delivery import message_deliver
 from relay.services.holds import outbound_resume
 from relay.services.queueing import message_queue
-from relay.tasks import sweep
+from relay.tasks import deliver_in_order, sweep
 from tests.relay import wa
 from tests.relay.conftest import (
     CUSTOMER,
@@ -27,11 +35,9 @@ def refreshed(message: Message) -> Message:
     return message
 
 
-def make_due(message: Message) -> None:
-    """Let time pass until the message's retry is due."""
-    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
-    ProxyNumber.objects.update(backoff_until=None)
-    Leg.objects.update(backoff_until=None)
+def wait_until_due(clock, message: Message) -> None:
+    """Let the clock run on until the message's retry is due."""
+    clock.move_to(refreshed(message).next_attempt_at + timedelta(seconds=1), tick=False)
 
 
 class TestWindow:
@@ -107,7 +113,7 @@ class TestWindow:
 
 class TestErrors:
     def test_transient_errors_are_retried_with_backoff_until_sent(
-        self, whatsapp_api, session, run_tasks
+        self, whatsapp_api, session, run_tasks, clock
     ):
         whatsapp_api.fail_next(131000, http_status=500)
         message = send_to_partner(run_tasks, session)
@@ -116,7 +122,7 @@ class TestErrors:
 
         message_deliver(message.pk)  # not due yet: nothing happens
         assert len(whatsapp_api.sent) == 0
-        make_due(message)
+        wait_until_due(clock, message)
         run_tasks(sweep)
 
         assert refreshed(message).status == MessageStatus.SENT
@@ -130,11 +136,13 @@ class TestErrors:
         assert refreshed(message).status == MessageStatus.QUEUED
         assert refreshed(message).attempts == 1
 
-    def test_retries_stop_after_the_last_attempt(self, whatsapp_api, session, run_tasks, settings):
+    def test_retries_stop_after_the_last_attempt(
+        self, whatsapp_api, session, run_tasks, settings, clock
+    ):
         settings.RELAY_MAX_SEND_ATTEMPTS = 2
         whatsapp_api.fail_next(2, http_status=500, times=2)
         message = send_to_partner(run_tasks, session)
-        make_due(message)
+        wait_until_due(clock, message)
         run_tasks(sweep)
         assert refreshed(message).status == MessageStatus.FAILED
         assert refreshed(message).error_code == 2
@@ -199,15 +207,26 @@ class TestErrors:
         )
 
     def test_a_short_wait_is_waited_for_by_the_task_not_left_to_the_sweep(
-        self, whatsapp_api, session, run_tasks, settings
+        self, whatsapp_api, session, run_tasks, settings, clock, monkeypatch
     ):
         settings.RELAY_PAIR_BURST = 1
-        settings.RELAY_PAIR_INTERVAL_SECONDS = 0.2
-        settings.RELAY_TASK_PATIENCE_SECONDS = 5
-        for text in ("one", "two", "three"):
-            send_to_partner(run_tasks, session, text)
+        settings.RELAY_PAIR_INTERVAL_SECONDS = 6
+        settings.RELAY_TASK_PATIENCE_SECONDS = 20
+        waited = []
+
+        def sleep(seconds: float) -> None:  # the clock moves on; the test does not wait
+            waited.append(round(seconds))
+            clock.shift(seconds)
+
+        monkeypatch.setattr("relay.tasks.sleep", sleep)
+        messages = [
+            message_queue(participant=participant(session, "partner"), origin=Origin.API, body=t)[0]
+            for t in ("one", "two", "three")
+        ]
+        run_tasks(deliver_in_order, [m.pk for m in messages])
 
         assert whatsapp_api.texts_to(PARTNER) == ["one", "two", "three"]
+        assert waited == [6, 6]
 
     @pytest.mark.parametrize("code", [190, 0, 368, 131031])
     def test_token_or_account_errors_pause_all_sending_and_keep_the_messages(
@@ -264,24 +283,22 @@ class TestNoDoubleSends:
         assert len(whatsapp_api.sent) == 1
 
     def test_a_send_interrupted_by_a_dead_worker_is_never_repeated(
-        self, whatsapp_api, session, settings
+        self, whatsapp_api, session, settings, clock
     ):
         partner = participant(session, "partner")
         message = message_queue(participant=partner, origin=Origin.API, body="x")[0]
         # The worker claimed it, then died before recording the result.
-        long_ago = timezone.now() - timedelta(minutes=10)
         Message.objects.filter(pk=message.pk).update(
-            status=MessageStatus.SENDING, sending_started_at=long_ago
+            status=MessageStatus.SENDING, sending_started_at=timezone.now()
         )
 
+        clock.shift(timedelta(minutes=10))
         sweep()
         message_deliver(message.pk)
 
         assert refreshed(message).status == MessageStatus.UNCERTAIN
         assert whatsapp_api.sent == []
-        Message.objects.filter(pk=message.pk).update(
-            sending_started_at=timezone.now() - timedelta(hours=2)
-        )
+        clock.shift(timedelta(hours=2))
         sweep()
         assert refreshed(message).status == MessageStatus.FAILED
 
@@ -360,7 +377,14 @@ class TestStatuses:
 
     def test_a_status_for_an_unknown_message_is_acknowledged(self, db, post_webhook):
         response = post_webhook(wa.envelope("1001", statuses=[wa.status("wamid.unknown", "read")]))
+
         assert response.status_code == 200
+        # Handled, not merely stored: Meta would otherwise be answered 200 for a payload that
+        # failed and is retried for ever.
+        payload = WebhookPayload.objects.get()
+        assert payload.processed_at is not None and payload.error == ""
+        event = TimelineEvent.objects.get(kind=EventKind.WEBHOOK_UNKNOWN_STATUS)
+        assert event.detail == {"status": "read"}
 
 
 def test_when_the_partner_reads_a_relayed_message_the_customer_sees_it_read(

@@ -121,12 +121,10 @@ def test_a_stranger_gets_a_polite_reply_from_the_same_number_and_nothing_is_rela
     assert Message.objects.filter(status=MessageStatus.OUT_OF_SESSION).count() == 2
 
 
-def test_an_expired_session_no_longer_relays(whatsapp_api, open_session, post_webhook):
-    session = open_session()
+def test_an_expired_session_no_longer_relays(whatsapp_api, open_session, post_webhook, clock):
+    session = open_session(ttl=timedelta(hours=1))
     open_windows(session)
-    RelaySession.objects.filter(pk=session.pk).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
+    clock.shift(timedelta(hours=1, seconds=1))
 
     write(post_webhook, CUSTOMER, participant(session, "customer").proxy_number, body="late")
 
@@ -137,22 +135,24 @@ def test_an_expired_session_no_longer_relays(whatsapp_api, open_session, post_we
 
 
 def test_idle_sessions_expire_on_the_sweep_and_activity_extends_them(
-    whatsapp_api, open_session, post_webhook
+    whatsapp_api, open_session, post_webhook, clock
 ):
-    idle, busy = open_session("BK-1"), open_session("BK-2", customer="+14155550999")
+    day = timedelta(days=1)
+    idle = open_session("BK-1", ttl=day)
+    busy = open_session("BK-2", customer="+14155550999", ttl=day)
+    clock.shift(timedelta(hours=23))
     open_windows(busy)
-    RelaySession.objects.update(expires_at=timezone.now() + timedelta(seconds=30))
     write(
         post_webhook, "+14155550999", participant(busy, "customer").proxy_number, body="still here"
     )
-    RelaySession.objects.filter(pk=idle.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    clock.shift(timedelta(hours=2))
 
     assert sessions_expire_lapsed() == 1
 
     idle.refresh_from_db(), busy.refresh_from_db()
     assert idle.status == SessionStatus.EXPIRED
     assert busy.status == SessionStatus.ACTIVE
-    assert busy.expires_at > timezone.now() + timedelta(days=1)
+    assert busy.expires_at == timezone.now() - timedelta(hours=2) + day
 
 
 class TestOneNumberCarriesManySessions:

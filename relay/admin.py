@@ -40,6 +40,7 @@ from relay.models import (
 )
 from relay.privacy import redact
 from relay.providers.base import ProviderError
+from relay.selectors import message_reason, messages_explained
 from relay.services.alerts import alerts_resolve
 from relay.services.holds import outbound_resume
 from relay.services.sessions import session_close, session_reopen
@@ -274,6 +275,10 @@ class MessageTextMixin:
     def full_text(self, message: Message) -> str:
         return message.body
 
+    @admin.display(description="why")
+    def why(self, message: Message) -> str:
+        return message_reason(message)
+
     @admin.display(description="payload")
     def payload_hidden(self, message: Message) -> str:
         return HIDDEN
@@ -287,7 +292,16 @@ class TranscriptInline(MessageTextMixin, RevealMixin, admin.TabularInline):
     model = Message
     verbose_name_plural = "transcript"
     fk_name = "session"
-    fields = ("created_at", "direction", "participant", "origin", "type", "text", "status")
+    fields = (
+        "created_at",
+        "direction",
+        "participant",
+        "origin",
+        "type",
+        "text",
+        "status",
+        "why",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -300,7 +314,7 @@ class TranscriptInline(MessageTextMixin, RevealMixin, admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("participant__session")
+        return messages_explained(super().get_queryset(request).select_related("participant"))
 
 
 @admin.register(RelaySession)
@@ -420,6 +434,7 @@ class MessageAdmin(MessageTextMixin, RevealMixin, ReadOnlyAdmin):
         "type",
         "short_text",
         "status",
+        "why",
         "proxy_number",
     )
     list_filter = ("direction", "origin", "type", "status")
@@ -436,6 +451,7 @@ class MessageAdmin(MessageTextMixin, RevealMixin, ReadOnlyAdmin):
         "text",
         "payload_hidden",
         "status",
+        "why",
         "provider_message_id",
         "source",
         "reply_to",
@@ -451,6 +467,9 @@ class MessageAdmin(MessageTextMixin, RevealMixin, ReadOnlyAdmin):
         "created_at",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return messages_explained(super().get_queryset(request))
 
     @admin.display(description="text")
     def short_text(self, message: Message) -> str:

@@ -63,7 +63,8 @@ CAPTIONED_TYPES = {"image", "document", "video"}
 class MessageStatus(models.TextChoices):
     # inbound
     RECEIVED = "received", "Received"
-    RELAYED = "relayed", "Relayed"
+    PENDING = "pending", "Waiting to be passed on"  # its copy is queued or held
+    RELAYED = "relayed", "Relayed"  # its copy was sent
     AWAITING_AGENT = "awaiting_agent", "Awaiting an agent"
     AWAITING_CHOICE = "awaiting_choice", "Awaiting thread choice"
     OUT_OF_SESSION = "out_of_session", "Out of session"

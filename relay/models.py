@@ -337,8 +337,8 @@ class Message(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True)
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
-    # Why a held message waits, in words: shown wherever the message is.
-    hold_reason = models.CharField(max_length=300, blank=True)
+    # Why a message waits or was not passed on, in words: shown wherever the message is.
+    status_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

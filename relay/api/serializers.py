@@ -19,6 +19,7 @@ from relay.models import (
     RelaySession,
 )
 from relay.privacy import redact
+from relay.selectors import Reach, message_reason, participants_reach
 from relay.services.templates import invitation_template_find
 from routing.models import Partner, PartnerContact
 
@@ -160,10 +161,39 @@ class SessionCreateSerializer(serializers.Serializer):
 
 class ParticipantSerializer(serializers.ModelSerializer):
     proxy_number = serializers.CharField(source="proxy_number.e164", read_only=True)
+    window_open = serializers.SerializerMethodField(
+        help_text="Their 24-hour window is open: free text reaches them now."
+    )
+    reachable = serializers.SerializerMethodField(
+        help_text="Something reaches them now: free text, or an approved invitation template."
+    )
+    reach = serializers.SerializerMethodField(help_text="The same, in words.")
 
     class Meta:
         model = Participant
-        fields = ["role", "name", "proxy_number", "thread_tag", "multiplexed"]
+        fields = [
+            "role",
+            "name",
+            "proxy_number",
+            "thread_tag",
+            "multiplexed",
+            "window_open",
+            "reachable",
+            "reach",
+        ]
+
+    def _reach(self, participant: Participant) -> Reach:
+        known = self.context.get("reach") or {}
+        return known.get(participant.pk) or participants_reach([participant])[participant.pk]
+
+    def get_window_open(self, participant: Participant) -> bool:
+        return self._reach(participant).window_open
+
+    def get_reachable(self, participant: Participant) -> bool:
+        return self._reach(participant).reachable
+
+    def get_reach(self, participant: Participant) -> str:
+        return self._reach(participant).words
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -208,6 +238,9 @@ class MessageSerializer(serializers.ModelSerializer):
     """One message of a transcript, between a participant and the relay."""
 
     body = serializers.SerializerMethodField()
+    status_reason = serializers.SerializerMethodField(
+        help_text="Why it waits or was not passed on, in words; empty when all is well."
+    )
 
     class Meta:
         model = Message
@@ -222,6 +255,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "sent_at",
             "delivered_at",
             "read_at",
+            "status_reason",
         ]
         read_only_fields = fields
 
@@ -246,6 +280,9 @@ class MessageSerializer(serializers.ModelSerializer):
         if message.direction == Direction.INBOUND:
             return RELAY
         return _role_of(message.participant)
+
+    def get_status_reason(self, message: Message) -> str:
+        return message_reason(message)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_body(self, message: Message) -> str:

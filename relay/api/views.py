@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -26,13 +26,12 @@ from relay.api.serializers import (
 from relay.choices import SessionStatus, TemplateStatus
 from relay.models import (
     MaskingPool,
-    Message,
     MessageTemplate,
-    Participant,
     ProxyNumber,
     RelaySession,
 )
 from relay.providers.base import ProviderError
+from relay.selectors import participants_reach, session_transcript, sessions_listed
 from relay.services.queueing import session_message_send
 from relay.services.sessions import (
     PartyInput,
@@ -129,13 +128,6 @@ class NumberViewSet(
         return Response(NumberSerializer(number).data)
 
 
-def _sessions() -> QuerySet[RelaySession]:
-    participants = Participant.objects.select_related("proxy_number", "contact").order_by("role")
-    return RelaySession.objects.select_related("partner").prefetch_related(
-        Prefetch("participants", queryset=participants)
-    )
-
-
 @extend_schema(tags=["sessions"])
 @extend_schema_view(
     list=extend_schema(
@@ -149,16 +141,23 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = SessionSerializer
 
     def get_queryset(self) -> QuerySet[RelaySession]:
-        sessions = _sessions().order_by("-created_at", "-id")
         params = self.request.query_params
-        if external_ref := params.get("external_ref"):
-            sessions = sessions.filter(external_ref=external_ref)
-        if session_status := params.get("status"):
-            sessions = sessions.filter(status=session_status)
-        return sessions
+        return sessions_listed(
+            external_ref=params.get("external_ref", ""), status=params.get("status", "")
+        )
+
+    def get_serializer(self, *args, **kwargs):
+        # Whether each participant can be reached is worked out for all of them at once.
+        if args and isinstance(args[0], RelaySession | list):
+            sessions = [args[0]] if isinstance(args[0], RelaySession) else args[0]
+            participants = [p for s in sessions for p in s.participants.all()]
+            kwargs["context"] = self.get_serializer_context() | {
+                "reach": participants_reach(participants)
+            }
+        return super().get_serializer(*args, **kwargs)
 
     def render(self, session: RelaySession) -> dict:
-        return SessionSerializer(_sessions().get(pk=session.pk)).data
+        return self.get_serializer(sessions_listed().get(pk=session.pk)).data
 
     @extend_schema(
         request=SessionCreateSerializer,
@@ -209,11 +208,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["get"])
     def transcript(self, request: Request, pk=None) -> Response:
-        session = self.get_object()
-        messages = Message.objects.filter(session=session).select_related(
-            "session", "contact", "participant", "source__participant"
-        )
-        page = self.paginate_queryset(messages.order_by("created_at", "id"))
+        page = self.paginate_queryset(session_transcript(session=self.get_object()))
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
     @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer(many=True)})

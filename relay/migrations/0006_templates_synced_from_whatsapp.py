@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='message',
-            name='hold_reason',
+            name='status_reason',
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(

@@ -114,10 +114,12 @@ def _take_pair_token(leg: Leg, now):
     return None
 
 
-def _requeue(message: Message, *, at) -> None:
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.QUEUED, next_attempt_at=at
-    )
+def _requeue(message: Message, *, at, error: ProviderError | None = None) -> None:
+    """Back in the queue, due `at`; a failed attempt leaves its error to say why it waits."""
+    fields = {"status": MessageStatus.QUEUED, "next_attempt_at": at}
+    if error is not None:
+        fields |= {"error_code": error.code, "error_message": error.message}
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
 
 
 def _prepare_media(message: Message, provider: Provider) -> str | None:
@@ -171,6 +173,18 @@ def _mark_accepted(message: Message, wamid: str) -> None:
         contact=message.contact_id, proxy_number=message.proxy_number_id, backoff_level__gt=0
     ).update(backoff_level=0)
     timeline_record(EventKind.MESSAGE_SENT, message=message)
+    _source_settled(message, MessageStatus.RELAYED)
+
+
+def _source_settled(copy: Message, status: str, reason: str = "") -> None:
+    """A relayed copy was sent (or failed for good): so was its source message."""
+    if copy.origin != Origin.RELAYED or copy.source_id is None:
+        return
+    pending = Message.objects.filter(pk=copy.source_id, status=MessageStatus.PENDING)
+    if not pending.update(status=status, status_reason=reason):
+        return
+    if status == MessageStatus.RELAYED:
+        timeline_record(EventKind.MESSAGE_RELAYED, message=copy.source, copy_id=copy.pk)
 
 
 @transaction.atomic
@@ -204,7 +218,7 @@ def _handle_failure(message: Message, error: ProviderError) -> None:
         )
         _requeue(message, at=until)
     elif failure is Failure.TRANSIENT and message.attempts + 1 < settings.RELAY_MAX_SEND_ATTEMPTS:
-        _requeue(message, at=now + _backoff(2 ** (message.attempts + 1)))
+        _requeue(message, at=now + _backoff(2 ** (message.attempts + 1)), error=error)
     else:
         message_fail(
             message=message, code=error.code, reason=error.message, notice=error.tell_sender
@@ -241,6 +255,7 @@ def message_fail(
     if not updated:
         return
     timeline_record(EventKind.MESSAGE_FAILED, message=message, code=code)
+    _source_settled(message, MessageStatus.FAILED, f"its copy could not be sent: {reason}")
     origin = message.source
     if notify and message.origin == Origin.RELAYED and origin and origin.participant_id:
         notice_send(
@@ -283,6 +298,9 @@ def messages_cancel_for_session(*, session) -> int:
         status__in=[MessageStatus.QUEUED, MessageStatus.HELD],
     )
     ids = list(waiting.values_list("id", flat=True))
+    Message.objects.filter(relays__in=ids, status=MessageStatus.PENDING).update(
+        status=MessageStatus.FAILED, status_reason="the session ended before it was passed on"
+    )
     return Message.objects.filter(pk__in=ids).update(
         status=MessageStatus.FAILED,
         failed_at=timezone.now(),

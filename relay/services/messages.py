@@ -7,9 +7,9 @@ from relay.services.queueing import notice_send
 from relay.timeline import timeline_record
 
 
-def message_set_status(message: Message, status: str) -> None:
-    Message.objects.filter(pk=message.pk).update(status=status)
-    message.status = status
+def message_set_status(message: Message, status: str, reason: str = "") -> None:
+    Message.objects.filter(pk=message.pk).update(status=status, status_reason=reason)
+    message.status, message.status_reason = status, reason
 
 
 def message_bind(message: Message, participant: Participant) -> None:
@@ -22,7 +22,7 @@ def message_bind(message: Message, participant: Participant) -> None:
 
 def inbound_reject(message: Message, reason: RejectReason, notice: TextKey | None) -> None:
     """Not passed on, for `reason`; the sender is told `notice`, if any."""
-    message_set_status(message, MessageStatus.REJECTED)
+    message_set_status(message, MessageStatus.REJECTED, reason.label)
     timeline_record(EventKind.MESSAGE_REJECTED, message=message, reason=reason, type=message.type)
     if notice:
         notice_send(

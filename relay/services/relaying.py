@@ -32,7 +32,8 @@ def relay_copy(
     reply_to: Message | None = None,
 ) -> list[Message]:
     """Queue the copy of `source` that `to` receives. Direct relay, and whatever an agent
-    passes on in a participant's name, goes through here."""
+    passes on in a participant's name, goes through here. `source` is relayed once its copy
+    has been sent (delivery.py); until then it is pending."""
     copies = message_queue(
         participant=to,
         origin=Origin.RELAYED,
@@ -42,8 +43,7 @@ def relay_copy(
         source=source,
         reply_to=reply_to,
     )
-    message_set_status(source, MessageStatus.RELAYED)
-    timeline_record(EventKind.MESSAGE_RELAYED, message=source, copy_id=copies[0].pk)
+    message_set_status(source, MessageStatus.PENDING)
     return copies
 
 

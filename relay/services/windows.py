@@ -74,7 +74,7 @@ def message_hold_for_window(message: Message, leg: Leg) -> None:
     the message says why it waits. The caller holds the leg's lock (leg_lock)."""
     reason = _invite_back(message, leg)
     Message.objects.filter(pk=message.pk).update(
-        status=MessageStatus.HELD, next_attempt_at=None, hold_reason=reason
+        status=MessageStatus.HELD, next_attempt_at=None, status_reason=reason
     )
     timeline_record(EventKind.MESSAGE_HELD, message=message)
 
@@ -166,7 +166,7 @@ def leg_window_opened(*, leg: Leg) -> list[int]:
     )
     if held:
         Message.objects.filter(pk__in=held).update(
-            status=MessageStatus.QUEUED, next_attempt_at=None, hold_reason=""
+            status=MessageStatus.QUEUED, next_attempt_at=None, status_reason=""
         )
         for message in Message.objects.filter(pk__in=held):
             timeline_record(EventKind.MESSAGE_RELEASED, message=message)
@@ -199,5 +199,5 @@ def template_approved_again(*, template: MessageTemplate) -> int:
                 contact=message.contact_id,
                 proxy_number=message.proxy_number_id,
                 status=MessageStatus.HELD,
-            ).update(hold_reason=reason)
+            ).update(status_reason=reason)
     return len(seen)

@@ -22,6 +22,7 @@ from relay.models import (
     RelaySession,
     WebhookPayload,
 )
+from relay.selectors import message_reason, messages_explained
 from relay.services.webhooks import webhook_store
 
 HISTORY = 200  # messages per direction; older ones are left out
@@ -71,7 +72,8 @@ def phone_threads(*, phone: str) -> list[Thread]:
         for participant in bindings.select_related("session"):
             label = f"#{participant.thread_tag} {participant.session.external_ref}"
             thread(participant.proxy_number_id).sessions.append(label)
-        sent = contact.messages.filter(direction=Direction.INBOUND).order_by("-id")[:HISTORY]
+        sent = messages_explained(contact.messages.filter(direction=Direction.INBOUND))
+        sent = sent.order_by("-id")[:HISTORY]
         for message in sent:
             seen.add(message.provider_message_id)
             thread(message.proxy_number_id).bubbles.append(_sent(message))
@@ -139,9 +141,8 @@ def _sent(message: Message) -> Bubble:
     text = message.body
     if kind == "location":
         text = _location(raw.get("location") or {})
-    return Bubble(
-        at=message.created_at, mine=True, kind=kind, text=text, note=message.get_status_display()
-    )
+    note = " · ".join(filter(None, [message.get_status_display(), message_reason(message)]))
+    return Bubble(at=message.created_at, mine=True, kind=kind, text=text, note=note)
 
 
 def _received(outgoing: ConsoleMessage) -> Bubble:

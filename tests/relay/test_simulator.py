@@ -29,13 +29,17 @@ def test_simulator_message_is_relayed_to_the_other_side(
     )
 
     assert response.status_code == 302
+    # The partner has not written yet: the copy waits for them, and so does the original.
     inbound = Message.objects.get(direction="in")
-    assert inbound.session == session and inbound.status == MessageStatus.RELAYED
+    assert inbound.session == session and inbound.status == MessageStatus.PENDING
     # The partner has not written yet, so WhatsApp only lets the invitation template through:
     # the phone shows its text, naming who wrote, and not the template's name.
     invited = admin_client.get(PAGE, {"phone": PARTNER}).content.decode()
     assert "Hello! You have a new message from Sam. Reply to read it." in invited
     assert "new_message_notice" not in invited
+    # The customer's phone says why their message has not gone through yet.
+    waiting = admin_client.get(PAGE, {"phone": CUSTOMER}).content.decode()
+    assert "Waiting to be passed on · waiting: the partner&#x27;s 24-hour window" in waiting
 
     run_tasks(
         admin_client.post,
@@ -47,6 +51,8 @@ def test_simulator_message_is_relayed_to_the_other_side(
     customer_phone = admin_client.get(PAGE, {"phone": CUSTOMER}).content.decode()
     assert "Is room 4 free at 3?" in partner_phone
     assert "Yes, it is yours" in customer_phone
+    inbound.refresh_from_db()
+    assert inbound.status == MessageStatus.RELAYED
 
 
 def test_simulator_shows_the_console_outbox_for_a_phone(admin_client, console, pool):

@@ -243,7 +243,8 @@ class Participant(models.Model):
     )
     # Names this session on a shared (contact, number) pair: "#K7Q2".
     thread_tag = models.CharField(max_length=8)
-    # True when the contact already held this number in another live session.
+    # True once the contact holds this number in more than one live session: its messages
+    # then carry the session's thread tag.
     multiplexed = models.BooleanField(default=False)
     # Mirrors the session being live; the constraints below only look at live bindings.
     active = models.BooleanField(default=True)

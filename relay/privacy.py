@@ -91,7 +91,7 @@ def redact(
     """
     if not text:
         return Redaction(text or "")
-    markers = markers or MARKERS
+    markers = MARKERS if markers is None else markers
     found: Counter = Counter()
 
     def hide(kind: LeakKind) -> str:

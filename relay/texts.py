@@ -6,6 +6,7 @@ A text is rendered in its reader's language: an admin's wording in that language
 then the translation, then the admin's English wording, then the text below."""
 
 import string
+from collections.abc import Callable
 
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
@@ -89,16 +90,24 @@ def _overrides(key: TextKey, language: str) -> dict[str, str]:
     return dict(rows.values_list("language", "text"))
 
 
-def markers(language: str) -> dict[str, str]:
-    """What the privacy guard writes in place of each kind of contact detail."""
-    return {
-        kind: text_render(key, language=language)
-        for kind, key in (
-            (LeakKind.PHONE, TextKey.NUMBER_HIDDEN),
-            (LeakKind.EMAIL, TextKey.EMAIL_HIDDEN),
-            (LeakKind.URL, TextKey.LINK_HIDDEN),
-        )
-    }
+MARKER_TEXTS = {
+    LeakKind.PHONE: TextKey.NUMBER_HIDDEN,
+    LeakKind.EMAIL: TextKey.EMAIL_HIDDEN,
+    LeakKind.URL: TextKey.LINK_HIDDEN,
+}
+
+
+class Markers(dict):
+    """What the privacy guard writes in place of each kind of contact detail, in the reader's
+    language, worded on first use: most texts hide nothing."""
+
+    def __init__(self, language: Callable[[], str]) -> None:
+        super().__init__()
+        self._language = language
+
+    def __missing__(self, kind: str) -> str:
+        self[kind] = text_render(MARKER_TEXTS[kind], language=self._language())
+        return self[kind]
 
 
 def text_alias(participant: Participant, *, language: str) -> str:

@@ -148,11 +148,6 @@ def _create(
 
 def _with_thread_tag(participant: Participant, body: str, type: str) -> str:
     """On a number this contact shares between sessions, say which session speaks."""
-    if type not in CAPTIONED_TYPES and type != "text":
-        return body
-    shared = Participant.objects.filter(
-        contact=participant.contact, proxy_number=participant.proxy_number, active=True
-    ).count()
-    if shared < 2:
+    if not participant.multiplexed or (type not in CAPTIONED_TYPES and type != "text"):
         return body
     return f"#{participant.thread_tag} · {participant.session.external_ref}\n{body}"

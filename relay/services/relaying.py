@@ -1,6 +1,8 @@
 """Passing a message on to the other side of its session: the content as the other side
 receives it (contact details hidden by the privacy guard), and the queued copy."""
 
+from functools import cached_property
+
 from relay import phones
 from relay.choices import (
     MEDIA_TYPES,
@@ -12,13 +14,13 @@ from relay.choices import (
     SessionMode,
     TextKey,
 )
-from relay.models import LeakageAttempt, Message, Participant
+from relay.models import Contact, LeakageAttempt, Message, Participant, RelaySession
 from relay.privacy import redact
 from relay.selectors import contact_language
 from relay.services.messages import inbound_reject, message_bind, message_set_status
 from relay.services.queueing import message_queue
 from relay.services.threads import message_quoted, thread_strip_tag
-from relay.texts import markers, text_render
+from relay.texts import Markers, text_render
 from relay.timeline import timeline_record
 
 
@@ -54,9 +56,9 @@ def inbound_relay(*, message: Message, participant: Participant) -> None:
         .select_related("contact", "proxy_number")
         .get()
     )
-    language = contact_language(counterpart.contact, participant.session.pool)
     region = phones.region_of(message.contact.phone)
-    type_, body, payload = relay_content(message, region=region, language=language)
+    reader = Reader(counterpart.contact, participant.session)
+    type_, body, payload = relay_content(message, region=region, reader=reader)
     body = thread_strip_tag(body, participant)
     if type_ == "text" and not body.strip():  # e.g. a flow reply: nothing we can pass on
         inbound_reject(message, RejectReason.UNSUPPORTED, TextKey.UNSUPPORTED)
@@ -71,12 +73,23 @@ def inbound_relay(*, message: Message, participant: Participant) -> None:
     )
 
 
-def relay_content(message: Message, *, region: str | None, language: str) -> tuple[str, str, dict]:
+class Reader:
+    """Who reads the relayed copy; their language is looked up only if a text needs it."""
+
+    def __init__(self, contact: Contact, session: RelaySession) -> None:
+        self.contact, self.session = contact, session
+
+    @cached_property
+    def language(self) -> str:
+        return contact_language(self.contact, self.session.pool)
+
+
+def relay_content(message: Message, *, region: str | None, reader: Reader) -> tuple[str, str, dict]:
     """What the other side receives: the same content, with contact details hidden unless
-    the session was handed over. `region` is the writer's country, `language` the reader's."""
+    the session was handed over. `region` is the writer's country."""
     raw = message.payload
     kind = raw["type"]
-    guard = _Guard(message, region, language)
+    guard = _Guard(message, region, reader)
     if kind in MEDIA_TYPES:
         media = raw[kind]
         payload = {
@@ -98,12 +111,12 @@ def relay_content(message: Message, *, region: str | None, language: str) -> tup
     if kind == "contacts":
         if message.session.handed_over:
             return "contacts", "", {"contacts": raw["contacts"]}
-        unnamed = text_render(TextKey.UNNAMED_CONTACT, language=language)
+        unnamed = text_render(TextKey.UNNAMED_CONTACT, language=reader.language)
         names = ", ".join(
             (card.get("name") or {}).get("formatted_name") or unnamed for card in raw["contacts"]
         )
         guard.record("phone", sum(len(card.get("phones") or []) for card in raw["contacts"]))
-        card = text_render(TextKey.CONTACT_CARD, language=language, names=guard(names))
+        card = text_render(TextKey.CONTACT_CARD, language=reader.language, names=guard(names))
         return "text", card, {}
     return "text", guard(message.body), {}
 
@@ -111,14 +124,15 @@ def relay_content(message: Message, *, region: str | None, language: str) -> tup
 class _Guard:
     """Redacts each piece of text it is given and records what it removed as leakage."""
 
-    def __init__(self, message: Message, region: str | None, language: str) -> None:
-        self.message, self.region, self.language = message, region, language
+    def __init__(self, message: Message, region: str | None, reader: Reader) -> None:
+        self.message, self.region = message, region
+        self.markers = Markers(lambda: reader.language)
         self.active = not message.session.handed_over
 
     def __call__(self, text: str) -> str:
         if not self.active or not text:
             return text
-        result = redact(text, region=self.region, markers=markers(self.language))
+        result = redact(text, region=self.region, markers=self.markers)
         for kind, count in result.found.items():
             self.record(kind, count)
         return result.text

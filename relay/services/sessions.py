@@ -121,6 +121,10 @@ def _open(external_ref, workflow, mode, pool, partner, parties, ttl, actor) -> R
     for role, name, contact in parties:
         _expire_lapsed_sessions_of(contact, now)
         number, multiplexed = _allocate(pool, contact)
+        if multiplexed:  # the sessions already on this number now share it too
+            Participant.objects.filter(contact=contact, proxy_number=number, active=True).update(
+                multiplexed=True
+            )
         Participant.objects.create(
             session=session,
             role=role,

@@ -307,7 +307,9 @@ def test_partner_retrieve_by_code_hides_the_real_number(api, partner):
     assert response.json()["code"] == "loc-a" and response.json()["name"] == partner.name
     assert response.json()["contacts"][0]["masked_phone"] == "+44 •••• 123"
     assert_no_real_numbers(response, PARTNER)
-    assert api.get("/api/v1/partners/nope/").status_code == 404
+    missing = api.get("/api/v1/partners/nope/")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "partner not found"}
 
 
 def test_partner_list_queries_do_not_grow_with_partners(
@@ -477,7 +479,9 @@ def test_session_retrieve_shows_participants_and_hides_real_numbers(api, open_se
     proxies = {p["role"]: p["proxy_number"] for p in body["participants"]}
     assert proxies["customer"] == participant(session, "customer").proxy_number.e164
     assert_no_real_numbers(response)
-    assert api.get("/api/v1/sessions/9999/").status_code == 404
+    missing = api.get("/api/v1/sessions/9999/")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "session not found"}
 
 
 def test_session_close_then_close_again_is_409(api, open_session):

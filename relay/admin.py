@@ -24,6 +24,7 @@ from relay.models import (
     ApiKey,
     ConsoleMessage,
     Contact,
+    HeldMessage,
     LeakageAttempt,
     Leg,
     MaskingPool,
@@ -470,6 +471,31 @@ class MessageAdmin(MessageTextMixin, RevealMixin, ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return messages_explained(super().get_queryset(request))
+
+    @admin.display(description="text")
+    def short_text(self, message: Message) -> str:
+        text = self.text(message)
+        return text if len(text) <= 60 else text[:59] + "…"
+
+
+@admin.register(HeldMessage)
+class HeldMessageAdmin(MessageTextMixin, RevealMixin, ReadOnlyAdmin):
+    """What waits for a recipient to write again, and why: an invitation went out, or the
+    pool has no approved template (see operator alerts)."""
+
+    list_display = ("created_at", "session", "to", "short_text", "why", "proxy_number")
+    list_select_related = ("session", "participant", "proxy_number")
+    search_fields = ("session__external_ref",)
+    fields = ("session", "to", "proxy_number", "type", "text", "why", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="to")
+    def to(self, message: Message) -> str:
+        return message.participant.get_role_display() if message.participant else ""
+
+    @admin.display(description="why")
+    def why(self, message: Message) -> str:
+        return message.status_reason
 
     @admin.display(description="text")
     def short_text(self, message: Message) -> str:

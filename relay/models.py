@@ -95,9 +95,11 @@ class MaskingPool(models.Model):
         "routing.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="pools"
     )
     multiplexing = models.BooleanField(
+        "share numbers when needed",
         default=True,
-        help_text="Share a number between a contact's sessions once the pool has no free one. "
-        "When off, such a session is refused.",
+        help_text="When a contact has a session on every number of the pool, give a new "
+        "session one of those numbers too; its messages then carry a #tag. When off, such a "
+        "session is refused.",
     )
     notice_template = models.ForeignKey(
         MessageTemplate,
@@ -134,12 +136,28 @@ class ProxyNumber(models.Model):
 
     pool = models.ForeignKey(MaskingPool, on_delete=models.PROTECT, related_name="numbers")
     e164 = models.CharField("number", max_length=20, unique=True)
-    phone_number_id = models.CharField(max_length=64, unique=True)
-    kind = models.CharField(max_length=10, choices=NumberKind.choices, default=NumberKind.RELAY)
-    active = models.BooleanField(default=True)
+    phone_number_id = models.CharField(
+        "WhatsApp phone number ID",
+        max_length=64,
+        unique=True,
+        help_text="Shown for the number in WhatsApp Manager (API setup).",
+    )
+    kind = models.CharField(
+        max_length=10,
+        choices=NumberKind.choices,
+        default=NumberKind.RELAY,
+        help_text="Relay: given to participants of sessions. Intake: a public number "
+        "customers write to first.",
+    )
+    active = models.BooleanField(default=True, help_text="Inactive numbers get no new sessions.")
     # Throughput backoff after error 130429, for this number only.
-    backoff_until = models.DateTimeField(null=True, blank=True)
-    backoff_level = models.PositiveSmallIntegerField(default=0)
+    backoff_until = models.DateTimeField(
+        "slowed down until",
+        null=True,
+        blank=True,
+        help_text="WhatsApp asked us to send less from this number until then.",
+    )
+    backoff_level = models.PositiveSmallIntegerField("times slowed down", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -203,9 +221,14 @@ class Contact(models.Model):
 class RelaySession(models.Model):
     """A masked conversation between a customer and a partner about one booking or order."""
 
-    external_ref = models.CharField(max_length=100, db_index=True)
+    external_ref = models.CharField("booking reference", max_length=100, db_index=True)
     workflow = models.CharField(max_length=50, default="booking")
-    mode = models.CharField(max_length=10, choices=SessionMode.choices, default=SessionMode.DIRECT)
+    mode = models.CharField(
+        max_length=10,
+        choices=SessionMode.choices,
+        default=SessionMode.DIRECT,
+        help_text="Direct: messages go both ways by themselves. Mediated: an agent passes them on.",
+    )
     status = models.CharField(
         max_length=10, choices=SessionStatus.choices, default=SessionStatus.OPEN, db_index=True
     )
@@ -214,14 +237,19 @@ class RelaySession(models.Model):
         "routing.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
     )
     handed_over = models.BooleanField(
-        default=False, help_text="Both parties agreed to exchange numbers: nothing is redacted."
+        "numbers exchanged",
+        default=False,
+        help_text="Both parties agreed to exchange numbers: nothing is hidden any more.",
     )
-    ttl = models.DurationField(help_text="Idle time after which the session expires.")
-    expires_at = models.DateTimeField(db_index=True)
-    last_interaction_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_reason = models.CharField(max_length=200, blank=True)
+    ttl = models.DurationField(
+        "expires after being idle for",
+        help_text="With no message for this long, the session ends and its numbers are free.",
+    )
+    expires_at = models.DateTimeField("expires at", db_index=True)
+    last_interaction_at = models.DateTimeField("last message at", null=True, blank=True)
+    created_at = models.DateTimeField("opened at", auto_now_add=True)
+    closed_at = models.DateTimeField("ended at", null=True, blank=True)
+    closed_reason = models.CharField("why it ended", max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"{self.external_ref} ({self.get_status_display()})"
@@ -242,12 +270,14 @@ class Participant(models.Model):
         ProxyNumber, on_delete=models.PROTECT, related_name="participants"
     )
     # Names this session on a shared (contact, number) pair: "#K7Q2".
-    thread_tag = models.CharField(max_length=8)
+    thread_tag = models.CharField(
+        "#tag", max_length=8, help_text="Names the session on a number the contact shares."
+    )
     # True once the contact holds this number in more than one live session: its messages
     # then carry the session's thread tag.
-    multiplexed = models.BooleanField(default=False)
+    multiplexed = models.BooleanField("shares its number", default=False)
     # Mirrors the session being live; the constraints below only look at live bindings.
-    active = models.BooleanField(default=True)
+    active = models.BooleanField("live", default=True)
 
     class Meta:
         constraints = [
@@ -283,7 +313,7 @@ class Leg(models.Model):
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="legs")
     proxy_number = models.ForeignKey(ProxyNumber, on_delete=models.CASCADE, related_name="legs")
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField("last wrote at", null=True, blank=True)
     # Pair rate limit (131056) backoff and local pacing (a token bucket).
     backoff_until = models.DateTimeField(null=True, blank=True)
     backoff_level = models.PositiveSmallIntegerField(default=0)
@@ -347,6 +377,21 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.type} #{self.pk}"
+
+
+class HeldManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(status=MessageStatus.HELD)
+
+
+class HeldMessage(Message):
+    """A message waiting for its recipient's 24-hour window (the admin's list of them)."""
+
+    objects = HeldManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "held message"
 
 
 class LeakageAttempt(models.Model):

@@ -16,6 +16,7 @@ from relay.models import (
     MaskingPool,
     Message,
     MessageTemplate,
+    OperatorAlert,
     OutboundHold,
     Participant,
     ProxyNumber,
@@ -190,4 +191,21 @@ def _reach(leg: Leg | None, pool: MaskingPool, template: MessageTemplate | None)
         False,
         f"nothing can reach them until they write: their 24-hour window is closed and pool "
         f"{pool.name} has no approved template",
+    )
+
+
+@dataclass(frozen=True)
+class Attention:
+    open_alerts: int
+    held_messages: int
+    sending_paused: str  # the hold's reason, "" while sending runs
+
+
+def attention() -> Attention:
+    """What an operator should look at now."""
+    hold = OutboundHold.objects.filter(cleared_at__isnull=True).order_by("id").first()
+    return Attention(
+        open_alerts=OperatorAlert.objects.filter(resolved_at__isnull=True).count(),
+        held_messages=Message.objects.filter(status=MessageStatus.HELD).count(),
+        sending_paused=hold.reason if hold else "",
     )

@@ -1,7 +1,9 @@
 from django import forms
+from django.db.models import Case, When
 
 from relay.fields import PhoneNumberField
 from relay.models import ProxyNumber
+from relay.simulator.phone import phone_sessions_by_number
 
 
 class PhoneForm(forms.Form):
@@ -12,7 +14,13 @@ class PhoneForm(forms.Form):
 
 
 class ProxyNumberChoice(forms.ModelChoiceField):
+    """Our numbers, those the phone has sessions on first, named by those sessions."""
+
+    sessions: dict[int, list[str]] = {}
+
     def label_from_instance(self, number: ProxyNumber) -> str:
+        if number.pk in self.sessions:
+            return f"{number.e164} · {', '.join(self.sessions[number.pk])}"
         return f"{number.e164} ({number.pool.name}, {number.get_kind_display().lower()})"
 
 
@@ -31,6 +39,15 @@ class SendForm(forms.Form):
     )
     reply_id = forms.CharField(required=False, max_length=256)
     reply_title = forms.CharField(required=False, max_length=256)
+
+    def __init__(self, *args, phone: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["number"]
+        field.sessions = phone_sessions_by_number(phone=phone) if phone else {}
+        numbers = field.queryset.annotate(
+            mine=Case(When(pk__in=list(field.sessions), then=0), default=1)
+        )
+        field.queryset = numbers.order_by("mine", "e164")
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -88,6 +88,25 @@ def phone_threads(*, phone: str) -> list[Thread]:
     return sorted(threads.values(), key=lambda t: t.last_at, reverse=True)
 
 
+def phone_sessions_by_number(*, phone: str) -> dict[int, list[str]]:
+    """The phone's live sessions on each of our numbers: {number id: ["BK-1001 with Downtown
+    Hub", ...]}."""
+    contact = Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
+    if contact is None:
+        return {}
+    bindings = Participant.objects.filter(contact=contact, active=True).select_related(
+        "session__partner"
+    )
+    found: dict[int, list[str]] = {}
+    for participant in bindings.prefetch_related("session__participants"):
+        others = [p for p in participant.session.participants.all() if p.pk != participant.pk]
+        label = participant.session.external_ref
+        if others and others[0].alias:
+            label += f" with {others[0].alias}"
+        found.setdefault(participant.proxy_number_id, []).append(label)
+    return found
+
+
 def live_sessions(*, limit: int = 10) -> list[RelaySession]:
     """The newest live sessions with their participants: the phones worth being."""
     participants = Participant.objects.select_related("contact", "proxy_number").order_by("role")

@@ -37,14 +37,14 @@ def phone(request: HtmxHttpRequest) -> HttpResponse:
     number = form.cleaned_data["phone"] if form.is_valid() else ""
     if request.htmx and not request.htmx.boosted:
         return _thread_list(request, number)
-    return _page(request, form, number, SendForm(initial={"phone": number}))
+    return _page(request, form, number, SendForm(initial={"phone": number}, phone=number))
 
 
 @console_only
 @staff_member_required
 @require_POST
 def message_send(request: HtmxHttpRequest) -> HttpResponse:
-    form = SendForm(request.POST)
+    form = SendForm(request.POST, phone=request.POST.get("phone", ""))
     if not form.is_valid():
         if request.htmx:
             response = render(request, "relay/partials/send_error.html", {"send_form": form})

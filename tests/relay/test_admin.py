@@ -268,3 +268,31 @@ def test_a_pool_cannot_be_given_a_template_that_does_not_fit(admin_client, pool)
     assert "needs 2 body values" in response.content.decode()
     pool.refresh_from_db()
     assert pool.notice_template != two_values
+
+
+def test_the_admin_leads_with_configuration_and_attention(admin_client, settings, relayed):
+    settings.RELAY_PROVIDER = "console"
+
+    page = admin_client.get(reverse("admin:index"))
+
+    sections = [section["name"] for section in page.context["app_list"]]
+    assert sections[:5] == [
+        "Needs attention",
+        "Numbers and templates",
+        "Partners",
+        "Access",
+        "Conversations",
+    ]
+    assert sections[-1] == "Internals"
+    internals = {m["object_name"] for m in page.context["app_list"][-1]["models"]}
+    assert {"Leg", "WebhookPayload", "ConsoleMessage", "Participant"} <= internals
+    html = page.content.decode()
+    assert "<title>Configuration | Switchboard</title>" in html
+    assert "1 open operator alert" in html and "1 held message" in html
+    assert "All sending is paused" in html and reverse("simulator:phone") in html
+
+
+def test_a_held_message_is_listed_with_why_it_waits(admin_client, relayed):
+    page = admin_client.get(reverse("admin:relay_heldmessage_changelist")).content.decode()
+
+    assert "waiting: the partner&#x27;s 24-hour window is closed" in page

@@ -6,6 +6,7 @@ from django.urls import reverse
 from relay.choices import MessageStatus
 from relay.models import ConsoleMessage, Message, WebhookPayload
 from tests.relay.conftest import CUSTOMER, PARTNER, participant
+from tests.relay.factories import PoolFactory, ProxyNumberFactory
 
 PAGE = reverse("simulator:phone")
 SEND = reverse("simulator:message-send")
@@ -166,3 +167,19 @@ def test_simulator_does_not_exist_with_the_whatsapp_provider(admin_client, setti
 
     assert admin_client.get(PAGE, {"phone": CUSTOMER}).status_code == 404
     assert admin_client.post(SEND, {"phone": CUSTOMER, "text": "hi"}).status_code == 404
+
+
+def test_the_to_list_offers_the_phones_own_numbers_first(admin_client, console, open_session):
+    other_pool = PoolFactory(name="aaa")
+    ProxyNumberFactory(pool=other_pool, e164="+15550000001", phone_number_id="9001")
+    session = open_session()
+
+    page = admin_client.get(PAGE, {"phone": CUSTOMER})
+
+    choices = list(page.context["send_form"].fields["number"].choices)
+    number = participant(session, "customer").proxy_number
+    assert choices[0] == (number.pk, f"{number.e164} · BK-1001 with Downtown Hub")
+    assert [label for _, label in choices[1:]] == [
+        "+15550000001 (aaa, relay)",
+        "+15550001002 (default, relay)",
+    ]

@@ -25,18 +25,25 @@ class PartnerContactForm(forms.ModelForm):
 
     phone = PhoneNumberField(
         required=False,
+        widget=forms.TextInput(attrs={"size": 16, "placeholder": "+447700900123"}),
         help_text="International format, e.g. +447700900123. "
         "On an existing contact, leave blank to keep the current number.",
     )
     language = LanguageFormField(
         required=False,
         max_length=15,
+        widget=forms.TextInput(attrs={"size": 6, "placeholder": "es"}),
         help_text="What Switchboard writes to them in, e.g. es. Blank: the pool's language.",
     )
 
     class Meta:
         model = PartnerContact
         fields = ("partner", "name", "role")
+        # Narrow enough for the inline table to fit a 1280-pixel screen.
+        widgets = {
+            "name": forms.TextInput(attrs={"size": 20}),
+            "role": forms.TextInput(attrs={"size": 14}),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,41 +1,8 @@
 """The phone simulator in a real headless Chromium: htmx sends, polling shows the reply."""
 
-import os
-import shutil
-
 import pytest
-from django.test import Client
 
 from tests.relay.conftest import CUSTOMER, PARTNER, open_windows
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Chromium (.ci/run installs Debian's chromium package)")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def staff_cookie(live_server, admin_user) -> dict:
-    client = Client()
-    client.force_login(admin_user)
-    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
 
 
 @pytest.mark.django_db(transaction=True)

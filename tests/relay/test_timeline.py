@@ -139,3 +139,11 @@ def test_the_api_client_that_opened_a_session_is_its_actor(db, pool, partner):
     assert response.status_code == 201
     opened = TimelineEvent.objects.get(kind=EventKind.SESSION_OPENED)
     assert (opened.actor, opened.actor_api_key) == (ActorKind.API, api_key)
+
+
+def test_the_readme_lists_every_kind():
+    from django.conf import settings
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    missing = [kind.value for kind in EventKind if f"| `{kind.value}` |" not in readme]
+    assert missing == []

@@ -172,7 +172,7 @@ def _mark_accepted(message: Message, wamid: str) -> None:
     Leg.objects.filter(
         contact=message.contact_id, proxy_number=message.proxy_number_id, backoff_level__gt=0
     ).update(backoff_level=0)
-    timeline_record(EventKind.MESSAGE_SENT, message=message)
+    timeline_record(EventKind.MESSAGE_SENT, message=message, origin=message.origin)
     _source_settled(message, MessageStatus.RELAYED)
 
 

@@ -12,6 +12,19 @@ PARTNER = "+447700900123"
 
 
 @pytest.fixture
+def api(db):
+    """An API client holding a valid key, as a booking platform would."""
+    from rest_framework.test import APIClient
+
+    from relay.api.authentication import api_key_create
+
+    _, key = api_key_create(name="booking-platform")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
 def pool(db):
     pool = PoolFactory(name="default")
     ProxyNumberFactory(pool=pool, e164="+15550001001", phone_number_id="1001")

@@ -23,14 +23,6 @@ from tests.relay.factories import (
 OTHER_CUSTOMER = "+14155550999"
 
 
-@pytest.fixture
-def api(db) -> APIClient:
-    _, key = api_key_create(name="booking-platform")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
-
-
 def session_payload(**overrides) -> dict:
     payload = {
         "external_ref": "BK-1001",

@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import translation
-from rest_framework.test import APIClient
 
 import relay
-from relay.api.authentication import api_key_create
 from relay.choices import TextKey
 from relay.languages import InvalidLanguage, normalise
 from relay.models import Contact, TextOverride
@@ -96,10 +94,7 @@ def test_an_admin_rewords_a_text_keeping_its_placeholders(admin_client, db):
     assert text_render(TextKey.WHICH_BOOKING_ROW, language="en", name="Ana") == "Talking to Ana"
 
 
-def test_languages_are_set_through_the_api(db, pool):
-    _, key = api_key_create(name="tests")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+def test_languages_are_set_through_the_api(api, pool):
     partner = api.post(
         "/api/v1/partners/",
         {

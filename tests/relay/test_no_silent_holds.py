@@ -2,21 +2,11 @@
 reach is named as such, and an operator is told which pool to fix."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from relay.api.authentication import api_key_create
 from relay.choices import MessageStatus
 from relay.models import Message, OperatorAlert, OutboundHold
 from relay.selectors import message_reason
 from tests.relay.conftest import CUSTOMER, open_windows, participant, write
-
-
-@pytest.fixture
-def api(db):
-    _, key = api_key_create(name="tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ do not fit an invitation, listed and set through the API."""
 
 import pytest
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
-from relay.api.authentication import api_key_create
 from relay.choices import MessageStatus
 from relay.models import MessageTemplate
 from relay.services.templates import templates_sync
@@ -28,14 +26,6 @@ def listed(name: str, language: str, text: str = "Hi {{1}}", **fields) -> dict:
         "parameter_format": "POSITIONAL",
         "components": body(text),
     } | fields
-
-
-@pytest.fixture
-def api(db):
-    _, key = api_key_create(name="tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 class TestSync:

@@ -173,10 +173,10 @@ def _mark_accepted(message: Message, wamid: str) -> None:
         contact=message.contact_id, proxy_number=message.proxy_number_id, backoff_level__gt=0
     ).update(backoff_level=0)
     timeline_record(EventKind.MESSAGE_SENT, message=message, origin=message.origin)
-    _source_settled(message, MessageStatus.RELAYED)
+    message_source_settled(message, MessageStatus.RELAYED)
 
 
-def _source_settled(copy: Message, status: str, reason: str = "") -> None:
+def message_source_settled(copy: Message, status: str, reason: str = "") -> None:
     """A relayed copy was sent (or failed for good): so was its source message."""
     if copy.origin != Origin.RELAYED or copy.source_id is None:
         return
@@ -255,7 +255,7 @@ def message_fail(
     if not updated:
         return
     timeline_record(EventKind.MESSAGE_FAILED, message=message, code=code)
-    _source_settled(message, MessageStatus.FAILED, f"its copy could not be sent: {reason}")
+    message_source_settled(message, MessageStatus.FAILED, f"its copy could not be sent: {reason}")
     origin = message.source
     if notify and message.origin == Origin.RELAYED and origin and origin.participant_id:
         notice_send(

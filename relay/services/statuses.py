@@ -10,7 +10,7 @@ from relay.models import Message
 from relay.providers.base import Failure
 from relay.providers.whatsapp import classify
 from relay.queue import enqueue
-from relay.services.delivery import message_fail
+from relay.services.delivery import message_fail, message_source_settled
 from relay.services.holds import outbound_halt
 from relay.services.windows import leg_window_closed
 from relay.timeline import timeline_record
@@ -86,6 +86,8 @@ def _apply_progress(message: Message, status: MessageStatus, at: datetime) -> No
     if fields:
         Message.objects.filter(pk=message.pk).update(**fields)
         timeline_record(PROGRESS_EVENTS[status], message=message)
+        # A send that timed out is confirmed only here: its source is relayed now.
+        message_source_settled(message, MessageStatus.RELAYED)
     if stamp in fields and status == MessageStatus.READ and message.origin == Origin.RELAYED:
         # The other side read it: the writer sees blue ticks on their original.
         enqueue("relay.tasks.mirror_read", message.source_id)

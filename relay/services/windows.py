@@ -57,6 +57,10 @@ def leg_window_closed(message: Message) -> None:
         )
         if message.session_id and not message.session.is_live():
             return  # nobody to wait for any more
+        # Its source is not relayed after all: it waits with the fresh copy.
+        Message.objects.filter(pk=message.source_id, status=MessageStatus.RELAYED).update(
+            status=MessageStatus.PENDING
+        )
         copy = {name: getattr(message, name) for name in COPIED_FIELDS}
         message = Message.objects.create(status=MessageStatus.SENDING, **copy)
     if leg.window_open():

@@ -83,6 +83,8 @@ def test_a_late_window_refusal_holds_a_copy_without_alarming_the_sender(
     assert whatsapp_api.texts_to(CUSTOMER) == []
     copy = Message.objects.get(status=MessageStatus.HELD)
     assert copy.body == "hi" and copy.sent_at is None and copy.attempts == 0
+    # The customer's message did not reach the partner after all: it waits with its copy.
+    assert Message.objects.get(provider_message_id=original["id"]).status == "pending"
 
 
 class TestWaitingForAChoice:

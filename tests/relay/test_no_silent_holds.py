@@ -91,3 +91,24 @@ def test_a_paused_sender_and_a_retry_say_why(db, open_session, run_tasks, whatsa
     explained = {m.pk: message_reason(m) for m in messages_explained(Message.objects.all())}
     assert explained[retried.pk].startswith("waiting: trying again at ")
     assert "(131000)" in explained[retried.pk]
+
+
+def test_a_relayed_message_whose_send_timed_out_is_relayed_once_whatsapp_confirms_it(
+    whatsapp_api, session, post_webhook, settings
+):
+    from tests.relay import wa
+
+    settings.WHATSAPP_TIMEOUT_SECONDS = 0.3
+    whatsapp_api.slow_sends = 1
+    original = write(
+        post_webhook, CUSTOMER, participant(session, "customer").proxy_number, body="hello"
+    )
+    copy = Message.objects.get(source__provider_message_id=original["id"])
+    assert copy.status == MessageStatus.UNCERTAIN
+    assert copy.source.status == MessageStatus.PENDING
+
+    status = wa.status("wamid.from-meta", "sent", callback=str(copy.pk))
+    post_webhook(wa.envelope("1001", statuses=[status]))
+
+    copy.refresh_from_db()
+    assert (copy.status, copy.source.status) == (MessageStatus.SENT, MessageStatus.RELAYED)

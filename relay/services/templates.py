@@ -32,10 +32,6 @@ def template_accounts() -> list[str]:
     return sorted({default, *named} - {""}) or [default]
 
 
-def pool_account(pool: MaskingPool) -> str:
-    return pool.account or settings.WHATSAPP_BUSINESS_ACCOUNT_ID
-
-
 def templates_sync(*, account: str | None = None) -> SyncResult:
     """Fetch every template of `account` (default: all of template_accounts()) and keep name,
     language, category, status, body and parameters. Templates gone from WhatsApp are kept

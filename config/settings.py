@@ -155,9 +155,15 @@ RELAY_UNCERTAIN_GIVE_UP_MINUTES = env.int("RELAY_UNCERTAIN_GIVE_UP_MINUTES", def
 RELAY_PAIR_BURST = env.int("RELAY_PAIR_BURST", default=10)
 # WhatsApp allows about one message every 6 s from one number to one person.
 RELAY_PAIR_INTERVAL_SECONDS = env.float("RELAY_PAIR_INTERVAL_SECONDS", default=6.0)
-# A delivery task waits this long for a paced or backed-off message of its conversation
-# before leaving it to the next sweep (which runs every minute).
-RELAY_TASK_PATIENCE_SECONDS = env.float("RELAY_TASK_PATIENCE_SECONDS", default=20.0)
+# The hot path's workers (manage.py worker): how many loops, how many rows a loop claims at
+# once, how long it rests when nothing was due, how long it works on one large webhook
+# before letting others go first.
+RELAY_WORKERS = env.int("RELAY_WORKERS", default=2)
+RELAY_WORKER_BATCH = env.int("RELAY_WORKER_BATCH", default=50)
+RELAY_WORKER_IDLE_SECONDS = env.float("RELAY_WORKER_IDLE_SECONDS", default=0.05)
+RELAY_WEBHOOK_SLICE_SECONDS = env.float("RELAY_WEBHOOK_SLICE_SECONDS", default=20.0)
+# Tests and the benchmark: the work a transaction makes runs after it commits, in-process.
+RELAY_INLINE_WORK = False
 
 LOGGING = {
     "version": 1,

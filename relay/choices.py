@@ -195,6 +195,7 @@ class TextKey(models.TextChoices):
     STALE = "stale", "A message that arrived too late"
     ENDED = "ended", "A message for a booking that has ended"
     UNDELIVERED = "undelivered", "A message that could not be delivered"
+    PARTLY_UNREADABLE = "partly_unreadable", "A message passed on without characters it held"
     FILE_TYPE_REFUSED = "file_type_refused", "A file of a type WhatsApp does not take"
     FILE_TOO_LARGE = "file_too_large", "A file larger than WhatsApp takes"
     WHICH_BOOKING = "which_booking", "Which booking? (list text)"

@@ -374,6 +374,14 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The outbound queue: what workers claim, and what holds a conversation back.
+            models.Index(
+                fields=["contact", "proxy_number", "id"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="messages_to_send",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.type} #{self.pk}"
@@ -415,7 +423,21 @@ class WebhookPayload(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The table is the workers' queue: a payload is due when this has passed (or is unset,
+    # when it is new); a worker that claims it sets it a lease ahead, a failure later still.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A large payload is handled in slices: the items before this one are done.
+    items_done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(processed_at__isnull=True),
+                name="webhooks_to_process",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Webhook #{self.pk} at {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -33,6 +33,9 @@ CATALOGUE: dict[str, str] = {
     TextKey.UNDELIVERED: gettext_noop(
         "Sorry, we could not deliver your last message. Please try again later."
     ),
+    TextKey.PARTLY_UNREADABLE: gettext_noop(
+        "Some characters in your message could not be read. We sent the rest of it."
+    ),
     TextKey.FILE_TYPE_REFUSED: gettext_noop(
         "Sorry, we could not send your file. WhatsApp does not accept this type of file ({type})."
     ),

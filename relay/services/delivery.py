@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relay import payloads
@@ -24,29 +25,86 @@ from relay.timeline import timeline_record
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 15 * 60
+# What may still fail: not what was delivered or read, nor what failed already.
+FAILABLE = (
+    MessageStatus.QUEUED,
+    MessageStatus.HELD,
+    MessageStatus.SENDING,
+    MessageStatus.UNCERTAIN,
+    MessageStatus.SENT,
+)
+
+
+def messages_send_due(*, limit: int) -> int:
+    """Claim up to `limit` due messages and send them; how many were claimed. Only the
+    oldest waiting message of each conversation (person and number) is due: a later one never
+    overtakes one that waits for a retry, whichever worker claims it. Nothing is claimed
+    while all sending is paused."""
+    if outbound_held():
+        return 0
+    messages = _claim(_due(), limit)
+    for message in messages:
+        _deliver(message)
+    return len(messages)
 
 
 def message_deliver(message_id: int) -> None:
-    """Send one queued message. Safe to call any number of times: it is sent at most once."""
+    """Send one queued message if it is due. Safe to call any number of times: it is sent at
+    most once."""
+    for message in _claim(_due().filter(pk=message_id), 1):
+        _deliver(message)
+
+
+def _due():
     now = timezone.now()
-    claimed = (
-        Message.objects.filter(
-            pk=message_id, direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
-        )
+    earlier = Message.objects.filter(
+        direction=Direction.OUTBOUND,
+        contact=OuterRef("contact"),
+        proxy_number=OuterRef("proxy_number"),
+        status__in=[MessageStatus.QUEUED, MessageStatus.SENDING],
+        pk__lt=OuterRef("pk"),
+    ).exclude(origin=Origin.TEMPLATE)
+    return (
+        Message.objects.filter(direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=MessageStatus.SENDING, sending_started_at=now)
+        # An invitation goes ahead of what waits for its answer.
+        .filter(Q(origin=Origin.TEMPLATE) | ~Exists(earlier))
+        .order_by("id")
     )
-    if not claimed:
-        return
-    message = Message.objects.select_related(
-        "contact",
-        "proxy_number",
-        "session__pool__notice_template",
-        "participant",
-        "source__proxy_number",
-    ).get(pk=message_id)
+
+
+def _claim(due, limit: int) -> list[Message]:
+    """QUEUED -> SENDING for the rows this worker takes; others skip them."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+        Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SENDING, sending_started_at=now
+        )
+    return list(
+        Message.objects.filter(pk__in=ids)
+        .select_related(
+            "contact",
+            "proxy_number",
+            "session__pool__notice_template",
+            "participant",
+            "source__proxy_number",
+        )
+        .order_by("id")
+    )
+
+
+def _deliver(message: Message) -> None:
+    """Send one claimed (SENDING) message and record what came of it."""
+    now = message.sending_started_at
     if message.session_id and not message.session.is_live() and message.origin != Origin.NOTICE:
-        message_fail(message=message, code=None, reason="the session ended first", notify=False)
+        message_fail(
+            message=message,
+            code=None,
+            reason="the session ended first",
+            notify=False,
+            only_from=(MessageStatus.SENDING,),
+        )
         return
     try:
         wamid = _send(message, now)
@@ -157,11 +215,15 @@ def _context_id(message: Message) -> str | None:
 
 @transaction.atomic
 def _mark_accepted(message: Message, wamid: str) -> None:
-    now = timezone.now()
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.SENT,
-        provider_message_id=wamid,
-        sent_at=now,
+    # A status webhook may have been handled first (it carries our id): progress it recorded
+    # stays, whichever came first.
+    Message.objects.filter(pk=message.pk).update(
+        status=Case(
+            When(status__in=[MessageStatus.SENDING, MessageStatus.UNCERTAIN], then=Value("sent")),
+            default=F("status"),
+        ),
+        provider_message_id=Coalesce(F("provider_message_id"), Value(wamid)),
+        sent_at=Coalesce(F("sent_at"), Value(timezone.now())),
         error_code=None,
         error_message="",
     )
@@ -194,8 +256,8 @@ def _handle_failure(message: Message, error: ProviderError) -> None:
     timeline_record(
         EventKind.MESSAGE_SEND_ERROR, message=message, code=error.code, failure=failure.value
     )
-    if failure is Failure.UNCERTAIN:
-        Message.objects.filter(pk=message.pk).update(
+    if failure is Failure.UNCERTAIN:  # unless its "sent" status came in meanwhile
+        Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
             status=MessageStatus.UNCERTAIN, error_message=error.message
         )
     elif failure is Failure.WINDOW_CLOSED:
@@ -239,18 +301,15 @@ def message_fail(
     reason: str,
     notify: bool = True,
     notice: MediaProblem | None = None,
+    only_from: tuple[str, ...] = FAILABLE,
 ) -> None:
-    """Mark a message failed for good and (`notify`) tell the person whose words it carried,
-    what went wrong (`notice`) or a general apology."""
-    updated = (
-        Message.objects.filter(pk=message.pk)
-        .exclude(status__in=[MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED])
-        .update(
-            status=MessageStatus.FAILED,
-            failed_at=timezone.now(),
-            error_code=code,
-            error_message=reason,
-        )
+    """Mark a message failed for good, if it is still in one of `only_from`, and (`notify`)
+    tell the person whose words it carried what went wrong (`notice`) or a general apology."""
+    updated = Message.objects.filter(pk=message.pk, status__in=only_from).update(
+        status=MessageStatus.FAILED,
+        failed_at=timezone.now(),
+        error_code=code,
+        error_message=reason,
     )
     if not updated:
         return
@@ -320,4 +379,9 @@ def messages_reconcile_stuck(*, now) -> None:
     for message in Message.objects.filter(
         status=MessageStatus.UNCERTAIN, sending_started_at__lte=give_up_before
     ).select_related("source__contact", "source__proxy_number"):
-        message_fail(message=message, code=None, reason="WhatsApp never confirmed this message")
+        message_fail(
+            message=message,
+            code=None,
+            reason="WhatsApp never confirmed this message",
+            only_from=(MessageStatus.UNCERTAIN,),  # a status that came meanwhile stands
+        )

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from relay.choices import Direction, EventKind, MessageStatus
 from relay.models import Message, OutboundHold
+from relay.queue import wake
 from relay.services.alerts import alert_raise
-from relay.services.queueing import messages_enqueue_by_leg
 from relay.timeline import timeline_record
 
 
@@ -27,13 +27,10 @@ def outbound_halt(*, code: int | None, reason: str) -> None:
 
 @transaction.atomic
 def outbound_resume() -> int:
-    """Clear open holds and send what waited; returns how many messages were queued again."""
+    """Clear open holds and send what waited; returns how many messages wait to be sent."""
     OutboundHold.objects.filter(cleared_at__isnull=True).update(cleared_at=timezone.now())
-    waiting = list(
-        Message.objects.filter(
-            direction=Direction.OUTBOUND, status=MessageStatus.QUEUED
-        ).values_list("id", flat=True)
-    )
-    timeline_record(EventKind.SENDING_RESUMED, queued=len(waiting))
-    messages_enqueue_by_leg(waiting)
-    return len(waiting)
+    waiting = Message.objects.filter(direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
+    count = waiting.count()
+    timeline_record(EventKind.SENDING_RESUMED, queued=count)
+    wake()
+    return count

@@ -43,6 +43,7 @@ class Inbound:
 
     message: Message
     raw: dict  # Meta's item as received; empty for a message taken up again later
+    cleaned: bool = False  # characters no column stores were taken out of it
     leg: Leg | None = None
     participant: Participant | None = None  # once its session is known
 
@@ -50,9 +51,12 @@ class Inbound:
 Step = Callable[[Inbound], bool]  # True: the message has been dealt with
 
 
-def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message | None:
+def inbound_receive(
+    *, number: ProxyNumber, raw: dict, profile: dict, cleaned: bool = False
+) -> Message | None:
     """Store and handle one `messages[]` item. A WhatsApp message id seen before is ignored,
-    so each message is relayed exactly once however often it is delivered."""
+    so each message is relayed exactly once however often it is delivered. `cleaned`: some
+    characters could not be kept (the sender is told)."""
     wa_id = raw.get("from") or profile.get("wa_id")
     bsuid = raw.get("from_user_id") or profile.get("user_id")
     if not raw.get("id") or not (wa_id or bsuid):
@@ -79,7 +83,7 @@ def inbound_receive(*, number: ProxyNumber, raw: dict, profile: dict) -> Message
                 )
         except IntegrityError:
             return None  # delivered before: already handled
-        _run(STEPS, Inbound(message, raw))
+        _run(STEPS, Inbound(message, raw, cleaned))
     return message
 
 
@@ -214,7 +218,15 @@ def mediated_hold(inbound: Inbound) -> bool:
 
 
 def relay(inbound: Inbound) -> bool:
-    relaying.inbound_relay(message=inbound.message, participant=inbound.participant)
+    message = inbound.message
+    relaying.inbound_relay(message=message, participant=inbound.participant)
+    if inbound.cleaned:  # what was relayed lacks what could not be read
+        notice_send(
+            contact=message.contact,
+            proxy_number=message.proxy_number,
+            key=TextKey.PARTLY_UNREADABLE,
+            session=message.session,
+        )
     return True
 
 

@@ -6,7 +6,7 @@ from relay import payloads
 from relay.choices import CAPTIONED_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
 from relay.exceptions import SessionNotLive
 from relay.models import Contact, Message, Participant, ProxyNumber
-from relay.queue import enqueue
+from relay.queue import wake
 from relay.selectors import reader_language
 from relay.texts import text_render
 from relay.timeline import SYSTEM, Actor, timeline_record
@@ -51,8 +51,7 @@ def message_queue(
     messages += [
         _create(common, actor, type="text", body=text, payload={}, reply_to=None) for text in texts
     ]
-    # One task for all parts, so that they arrive in order.
-    enqueue("relay.tasks.deliver_in_order", [message.pk for message in messages])
+    wake()
     return messages
 
 
@@ -92,7 +91,7 @@ def notice_queue(
         status=MessageStatus.QUEUED,
     )
     timeline_record(EventKind.MESSAGE_QUEUED, message=message, origin=message.origin)
-    enqueue("relay.tasks.deliver_message", message.pk)
+    wake()
     return message
 
 
@@ -114,17 +113,6 @@ def notice_send(
         session=session,
         participant=participant,
     )
-
-
-def messages_enqueue_by_leg(message_ids: list[int]) -> None:
-    """One task per leg, each sending its messages oldest first: order holds within a
-    conversation, and no task grows long enough to be cut off by the worker's timeout."""
-    legs: dict[tuple[int, int], list[int]] = {}
-    rows = Message.objects.filter(pk__in=message_ids).order_by("id")
-    for pk, contact_id, number_id in rows.values_list("id", "contact_id", "proxy_number_id"):
-        legs.setdefault((contact_id, number_id), []).append(pk)
-    for ids in legs.values():
-        enqueue("relay.tasks.deliver_in_order", ids)
 
 
 def _create(

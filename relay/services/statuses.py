@@ -9,8 +9,8 @@ from relay.choices import STATUS_RANK, Direction, EventKind, MessageStatus, Orig
 from relay.models import Message
 from relay.providers.base import Failure
 from relay.providers.whatsapp import classify
-from relay.queue import enqueue
-from relay.services.delivery import message_fail, message_source_settled
+from relay.queue import after_commit
+from relay.services.delivery import message_fail, message_mirror_read, message_source_settled
 from relay.services.holds import outbound_halt
 from relay.services.windows import leg_window_closed
 from relay.timeline import timeline_record
@@ -90,7 +90,8 @@ def _apply_progress(message: Message, status: MessageStatus, at: datetime) -> No
         message_source_settled(message, MessageStatus.RELAYED)
     if stamp in fields and status == MessageStatus.READ and message.origin == Origin.RELAYED:
         # The other side read it: the writer sees blue ticks on their original.
-        enqueue("relay.tasks.mirror_read", message.source_id)
+        source_id = message.source_id
+        after_commit(lambda: message_mirror_read(source_id))
 
 
 def _apply_failure(message: Message, errors: list[dict]) -> None:
@@ -105,7 +106,9 @@ def _apply_failure(message: Message, errors: list[dict]) -> None:
 
 
 def unix_time(value) -> datetime:
+    """A webhook's timestamp; now, for one that is missing, unreadable or in the future."""
+    now = timezone.now()
     try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError):
-        return timezone.now()
+        return min(datetime.fromtimestamp(int(value), tz=UTC), now)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return now

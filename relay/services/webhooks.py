@@ -1,20 +1,28 @@
-"""Webhook payloads: kept exactly as received, then every item in them handled."""
+"""Webhook payloads: kept exactly as received, then every item in them handled by a worker.
+The payload table is the workers' queue; a payload that fails is tried again later, with a
+growing delay of its own, so that bad payloads never hold good ones back."""
 
 import json
 import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from relay.choices import EventKind, TemplateStatus
 from relay.models import MessageTemplate, ProxyNumber, WebhookPayload
-from relay.queue import enqueue
+from relay.queue import wake
 from relay.services.alerts import alert_raise
 from relay.services.inbound import inbound_receive
 from relay.services.statuses import status_apply
 from relay.services.windows import template_approved_again
 from relay.timeline import timeline_record
+from relay.webhooks.envelope import cleaned
 
 logger = logging.getLogger(__name__)
 
@@ -25,67 +33,176 @@ ALERTING_FIELDS = {
     "account_alerts",
     "security",
 }
+WEBHOOK_ATTEMPTS = 10
+# A worker that claims a payload and dies leaves it to others after this long.
+LEASE = timedelta(minutes=5)
+RETRY_FIRST_SECONDS = 30
+RETRY_MAX_SECONDS = 3600
+
+
+@dataclass
+class Item:
+    """One thing a payload tells: a message, a status, an error, or an account event."""
+
+    kind: str
+    value: dict
+    field: str = ""
+    number: ProxyNumber | None = None
+    profile: dict | None = None
+    cleaned: bool = False  # characters no column stores were taken out of it
 
 
 def webhook_store(*, body: bytes) -> WebhookPayload:
-    """Keep the payload; its handling runs in the background once this commits."""
-    with transaction.atomic():
-        payload = WebhookPayload.objects.create(body=body.decode("utf-8"))
-        enqueue("relay.tasks.process_webhook", payload.pk)
+    """Keep the payload (one INSERT, one commit); a worker handles it."""
+    payload = WebhookPayload.objects.create(body=body.decode("utf-8"))
+    wake()
     return payload
 
 
-def webhook_process(*, payload_id: int) -> None:
-    """Handle every entry x change x item. Each item is handled on its own, so a bad one
-    does not hold up the others; the payload stays unprocessed if any failed, and is tried
-    again later (items already handled are recognised then and skipped)."""
-    payload = WebhookPayload.objects.get(pk=payload_id)
-    if payload.processed_at:
-        return
-    WebhookPayload.objects.filter(pk=payload.pk).update(attempts=F("attempts") + 1)
-    errors = []
-    for entry in json.loads(payload.body).get("entry") or []:
-        for change in entry.get("changes") or []:
-            errors += _process_change(change.get("field"), change.get("value") or {})
-    WebhookPayload.objects.filter(pk=payload.pk).update(
-        processed_at=None if errors else timezone.now(), error="\n".join(errors)
+def webhooks_process_due(*, limit: int) -> int:
+    """Claim up to `limit` due payloads, new ones first, and handle them; how many."""
+    payloads = _claim(limit)
+    for payload in payloads:
+        webhook_process(payload=payload)
+    return len(payloads)
+
+
+def _claim(limit: int) -> list[WebhookPayload]:
+    now = timezone.now()
+    due = (
+        WebhookPayload.objects.filter(processed_at__isnull=True, attempts__lt=WEBHOOK_ATTEMPTS)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
     )
-
-
-def _process_change(field: str, value: dict) -> list[str]:
-    if field != "messages":
-        return _guarded(management_event, field=field, value=value)
-    errors = []
-    phone_number_id = (value.get("metadata") or {}).get("phone_number_id")
-    number = ProxyNumber.objects.filter(phone_number_id=phone_number_id).first()
-    profiles = {c.get("wa_id") or c.get("user_id"): c for c in value.get("contacts") or []}
-    for raw in value.get("messages") or []:
-        if number is None:
-            with transaction.atomic():
-                timeline_record(EventKind.WEBHOOK_UNKNOWN_NUMBER, phone_number_id=phone_number_id)
-            continue
-        sender = raw.get("from") or raw.get("from_user_id")
-        errors += _guarded(
-            inbound_receive, number=number, raw=raw, profile=profiles.get(sender, {})
+    with transaction.atomic():
+        payloads = list(due.select_for_update(skip_locked=True)[:limit])
+        WebhookPayload.objects.filter(pk__in=[p.pk for p in payloads]).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + LEASE
         )
-    for raw in value.get("statuses") or []:
-        errors += _guarded(status_apply, raw)
-    for error in value.get("errors") or []:
+    for payload in payloads:
+        payload.attempts += 1
+    return payloads
+
+
+def webhook_process(*, payload: WebhookPayload) -> None:
+    """Handle every item of a claimed payload, each on its own, so that a bad one does not
+    hold up the others. A payload too large to handle in one slice is continued in the next
+    round; one with a failed item is tried again later (items already handled are then
+    recognised and skipped), and an operator is told when it never succeeds."""
+    items = list(_items(json.loads(payload.body)))
+    deadline = time.monotonic() + settings.RELAY_WEBHOOK_SLICE_SECONDS
+    # Errors of this attempt's earlier slices; a new attempt starts afresh.
+    errors = [payload.error] if payload.error and payload.items_done else []
+    for index in range(payload.items_done, len(items)):
+        if time.monotonic() > deadline and index > payload.items_done:
+            _continue_later(payload, index, errors)
+            return
+        errors += _guarded(items[index], first_attempt=payload.attempts == 1)
+    _finish(payload, errors)
+
+
+def _continue_later(payload: WebhookPayload, index: int, errors: list[str]) -> None:
+    WebhookPayload.objects.filter(pk=payload.pk).update(
+        items_done=index,
+        error="\n".join(errors),
+        attempts=F("attempts") - 1,  # not a failure: the rest is due at once
+        next_attempt_at=timezone.now(),
+    )
+    wake()
+
+
+def _finish(payload: WebhookPayload, errors: list[str]) -> None:
+    now = timezone.now()
+    if not errors:
+        WebhookPayload.objects.filter(pk=payload.pk).update(
+            processed_at=now, error="", next_attempt_at=None
+        )
+        return
+    error = "\n".join(errors)
+    delay = min(RETRY_FIRST_SECONDS * 2 ** (payload.attempts - 1), RETRY_MAX_SECONDS)
+    with transaction.atomic():
+        WebhookPayload.objects.filter(pk=payload.pk).update(
+            items_done=0,
+            error=error,
+            next_attempt_at=now + timedelta(seconds=delay * random.uniform(0.8, 1.2)),  # noqa: S311
+        )
+        if payload.attempts >= WEBHOOK_ATTEMPTS:
+            alert_raise(
+                "webhook_failed",
+                f"Webhook payload #{payload.pk} could not be handled after "
+                f"{payload.attempts} attempts and is no longer retried: {error[:300]}",
+            )
+
+
+def _items(body: dict):
+    """The payload's items in the order Meta sent them, cleaned of what cannot be stored."""
+    for entry in _list(body.get("entry")):
+        for change in _list(_dict(entry).get("changes")):
+            field, value = cleaned(_dict(change).get("field"))[0], _dict(_dict(change).get("value"))
+            if field != "messages":
+                yield Item("management", cleaned(value)[0], field=str(field))
+                continue
+            metadata = cleaned(_dict(value.get("metadata")))[0]
+            phone_number_id = str(metadata.get("phone_number_id"))
+            number = ProxyNumber.objects.filter(phone_number_id=phone_number_id).first()
+            contacts = cleaned(_dicts(value, "contacts"))[0]
+            profiles = {c.get("wa_id") or c.get("user_id"): c for c in contacts}
+            for original in _dicts(value, "messages"):
+                if number is None:
+                    yield Item("unknown_number", {"phone_number_id": phone_number_id})
+                    continue
+                raw, changed = cleaned(original)
+                sender = raw.get("from") or raw.get("from_user_id")
+                profile = profiles.get(sender, {})
+                yield Item("message", raw, number=number, profile=profile, cleaned=changed)
+            for raw in _dicts(value, "statuses"):
+                yield Item("status", cleaned(raw)[0])
+            for error in _dicts(value, "errors"):
+                yield Item("error", cleaned(error)[0])
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: dict, key: str) -> list[dict]:
+    return [item for item in _list(value.get(key)) if isinstance(item, dict)]
+
+
+def _guarded(item: Item, *, first_attempt: bool) -> list[str]:
+    try:
+        _handle(item)
+    except Exception as exc:  # one bad item must not stop the rest of the batch
+        if first_attempt:
+            logger.exception("webhook item failed")
+        else:  # its traceback is in the log already
+            logger.warning("webhook item failed again: %s", type(exc).__name__)
+        return [f"{item.kind}: {type(exc).__name__}"]
+    return []
+
+
+def _handle(item: Item) -> None:
+    if item.kind == "message":
+        inbound_receive(
+            number=item.number, raw=item.value, profile=item.profile, cleaned=item.cleaned
+        )
+    elif item.kind == "status":
+        status_apply(item.value)
+    elif item.kind == "management":
+        management_event(field=item.field, value=item.value)
+    elif item.kind == "unknown_number":
+        with transaction.atomic():
+            timeline_record(EventKind.WEBHOOK_UNKNOWN_NUMBER, **item.value)
+    elif item.kind == "error":
         # System, app or account problems, not about one message: an operator should know.
-        code, title = error.get("code"), error.get("title", "")
+        code, title = item.value.get("code"), item.value.get("title", "")
         with transaction.atomic():
             timeline_record(EventKind.WEBHOOK_ERROR, code=code)
             alert_raise("whatsapp_error", f"WhatsApp reported error {code}: {title}")
-    return errors
-
-
-def _guarded(handler, *args, **kwargs) -> list[str]:
-    try:
-        handler(*args, **kwargs)
-    except Exception as exc:  # one bad item must not stop the rest of the batch
-        logger.exception("webhook item failed")
-        return [f"{handler.__name__}: {type(exc).__name__}"]
-    return []
 
 
 @transaction.atomic

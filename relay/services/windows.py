@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from relay.choices import Direction, EventKind, MessageStatus, Origin
 from relay.models import WINDOW, Contact, Leg, MaskingPool, Message, MessageTemplate, ProxyNumber
-from relay.queue import enqueue
+from relay.queue import wake
 from relay.selectors import contact_language, invitation_template
 from relay.services.alerts import alert_raise
 from relay.texts import text_alias
@@ -68,7 +68,7 @@ def leg_window_closed(message: Message) -> None:
         Message.objects.filter(pk=message.pk).update(
             status=MessageStatus.QUEUED, next_attempt_at=None
         )
-        enqueue("relay.tasks.deliver_message", message.pk)
+        wake()
         return
     message_hold_for_window(message, leg)
 
@@ -77,7 +77,7 @@ def message_hold_for_window(message: Message, leg: Leg) -> None:
     """Hold `message` (claimed, SENDING) until its recipient writes, and invite them back;
     the message says why it waits. The caller holds the leg's lock (leg_lock)."""
     reason = _invite_back(message, leg)
-    Message.objects.filter(pk=message.pk).update(
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.HELD, next_attempt_at=None, status_reason=reason
     )
     timeline_record(EventKind.MESSAGE_HELD, message=message)
@@ -115,7 +115,7 @@ def _invite_back(message: Message, leg: Leg) -> str:
         status=MessageStatus.QUEUED,
     )
     timeline_record(EventKind.WINDOW_TEMPLATE_QUEUED, message=invitation, template_id=template.pk)
-    enqueue("relay.tasks.deliver_message", invitation.pk)
+    wake()
     return f"{closed}; template {template} asks them to reply"
 
 
@@ -174,7 +174,7 @@ def leg_window_opened(*, leg: Leg) -> list[int]:
         )
         for message in Message.objects.filter(pk__in=held):
             timeline_record(EventKind.MESSAGE_RELEASED, message=message)
-        enqueue("relay.tasks.deliver_in_order", held)
+        wake()
     return held
 
 

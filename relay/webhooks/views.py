@@ -1,7 +1,6 @@
 """Meta's WhatsApp webhook: the handshake, and deliveries kept before they are acknowledged."""
 
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from relay.services.webhooks import webhook_store
+from relay.webhooks.envelope import EnvelopeError, parse_envelope
 from relay.webhooks.signature import signature_valid
 
 logger = logging.getLogger(__name__)
@@ -29,9 +29,9 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("webhook refused: missing or wrong X-Hub-Signature-256")
         return HttpResponse("invalid signature", status=401, content_type="text/plain")
     try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return HttpResponse("body is not JSON", status=400, content_type="text/plain")
+        parse_envelope(body)
+    except EnvelopeError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
     # Any failure to store raises, and Django answers 500, so Meta delivers it again.
     webhook_store(body=body)
     return HttpResponse("ok", content_type="text/plain")

@@ -129,6 +129,6 @@ def test_devserver_sets_up_then_stops_the_worker_when_the_server_stops(settings,
         ("setup_schedules",),
         ("runserver", "127.0.0.1:8765"),
     ]
-    assert workers[0].args[-1] == "qcluster" and workers[0].stopped
+    assert workers[0].args[-1] == "worker" and workers[0].stopped
     assert "http://127.0.0.1:8765/simulator/" in out.getvalue()
     assert "admin / admin" in out.getvalue()

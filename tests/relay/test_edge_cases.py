@@ -6,10 +6,12 @@ import pytest
 from django.utils import timezone
 
 from relay.choices import MessageStatus, Origin, SessionStatus, TextKey
-from relay.models import Message, RelaySession, WebhookPayload
+from relay.models import Message, OperatorAlert, RelaySession, WebhookPayload
 from relay.privacy import redact
 from relay.services.sessions import session_close, session_expire, session_touch
-from relay.tasks import WEBHOOK_ATTEMPTS, sweep
+from relay.services.webhooks import WEBHOOK_ATTEMPTS
+from relay.tasks import sweep
+from relay.worker import drain
 from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay import wa
 from tests.relay.conftest import (
@@ -122,21 +124,34 @@ class TestWaitingForAChoice:
         assert whatsapp_api.texts_to(PARTNER) == []
 
 
-def test_a_webhook_that_keeps_failing_is_retried_a_bounded_number_of_times(
-    db, pool, post_webhook, monkeypatch, run_tasks, clock
+def test_a_webhook_that_keeps_failing_is_retried_later_and_later_then_reported(
+    db, pool, post_webhook, monkeypatch, clock
 ):
     def broken(**kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("relay.services.webhooks.inbound_receive", broken)
     post_webhook(wa.envelope("1001", messages=[wa.message(CUSTOMER)]))
-    clock.shift(timedelta(minutes=5))
 
+    delays = []
     for _ in range(WEBHOOK_ATTEMPTS + 3):
-        run_tasks(sweep)
+        payload = WebhookPayload.objects.get()
+        if payload.attempts >= WEBHOOK_ATTEMPTS:
+            break
+        delays.append((payload.next_attempt_at - timezone.now()).total_seconds())
+        clock.move_to(payload.next_attempt_at + timedelta(seconds=1), tick=False)
+        drain()
 
     payload = WebhookPayload.objects.get()
     assert payload.attempts == WEBHOOK_ATTEMPTS and payload.processed_at is None
+    # About doubling each time (with jitter), up to an hour.
+    assert all(b > 1.2 * a for a, b in zip(delays[:6], delays[1:7], strict=True))
+    assert delays[0] < 60 and 2800 < delays[-1] < 4400
+    alert = OperatorAlert.objects.get(kind="webhook_failed")
+    assert f"#{payload.pk}" in alert.message and "RuntimeError" in alert.message
+    clock.shift(timedelta(days=1))
+    drain()
+    assert WebhookPayload.objects.get().attempts == WEBHOOK_ATTEMPTS  # no longer tried
 
 
 def test_a_system_notice_keeps_no_numbers(db, pool, post_webhook):

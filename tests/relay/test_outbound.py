@@ -18,7 +18,8 @@ from relay.models import (
 from relay.services.delivery import message_deliver
 from relay.services.holds import outbound_resume
 from relay.services.queueing import message_queue
-from relay.tasks import deliver_in_order, sweep
+from relay.tasks import sweep
+from relay.worker import drain
 from tests.relay import wa
 from tests.relay.conftest import (
     CUSTOMER,
@@ -123,7 +124,7 @@ class TestErrors:
         message_deliver(message.pk)  # not due yet: nothing happens
         assert len(whatsapp_api.sent) == 0
         wait_until_due(clock, message)
-        run_tasks(sweep)
+        drain()
 
         assert refreshed(message).status == MessageStatus.SENT
         assert whatsapp_api.texts_to(PARTNER) == ["hello"]
@@ -143,7 +144,7 @@ class TestErrors:
         whatsapp_api.fail_next(2, http_status=500, times=2)
         message = send_to_partner(run_tasks, session)
         wait_until_due(clock, message)
-        run_tasks(sweep)
+        drain()
         assert refreshed(message).status == MessageStatus.FAILED
         assert refreshed(message).error_code == 2
 
@@ -171,7 +172,7 @@ class TestErrors:
         assert number.backoff_level == 1 and number.backoff_until > timezone.now()
         assert refreshed(message).status == MessageStatus.QUEUED
         later = send_to_partner(run_tasks, session, "second")
-        assert refreshed(later).next_attempt_at == number.backoff_until  # waits for the number
+        assert refreshed(later).status == MessageStatus.QUEUED  # behind the first
         assert whatsapp_api.sent == []
 
     def test_pair_rate_limit_backs_off_only_that_recipient_with_growing_delays(
@@ -201,32 +202,24 @@ class TestErrors:
         messages = [send_to_partner(run_tasks, session, f"m{i}") for i in range(5)]
 
         assert whatsapp_api.texts_to(PARTNER) == ["m0", "m1", "m2"]
-        waiting = [refreshed(m) for m in messages[3:]]
-        assert all(
-            m.status == MessageStatus.QUEUED and m.next_attempt_at > timezone.now() for m in waiting
-        )
+        next_up, last = (refreshed(m) for m in messages[3:])
+        assert next_up.status == MessageStatus.QUEUED and next_up.next_attempt_at > timezone.now()
+        assert last.status == MessageStatus.QUEUED  # its turn comes after the one before
 
-    def test_a_short_wait_is_waited_for_by_the_task_not_left_to_the_sweep(
-        self, whatsapp_api, session, run_tasks, settings, clock, monkeypatch
+    def test_a_paced_message_goes_as_soon_as_its_turn_comes(
+        self, whatsapp_api, session, run_tasks, settings, clock
     ):
         settings.RELAY_PAIR_BURST = 1
         settings.RELAY_PAIR_INTERVAL_SECONDS = 6
-        settings.RELAY_TASK_PATIENCE_SECONDS = 20
-        waited = []
+        for text in ("one", "two", "three"):
+            send_to_partner(run_tasks, session, text)
+        assert whatsapp_api.texts_to(PARTNER) == ["one"]
 
-        def sleep(seconds: float) -> None:  # the clock moves on; the test does not wait
-            waited.append(round(seconds))
-            clock.shift(seconds)
-
-        monkeypatch.setattr("relay.tasks.sleep", sleep)
-        messages = [
-            message_queue(participant=participant(session, "partner"), origin=Origin.API, body=t)[0]
-            for t in ("one", "two", "three")
-        ]
-        run_tasks(deliver_in_order, [m.pk for m in messages])
+        for _ in range(2):
+            clock.shift(6)
+            drain()
 
         assert whatsapp_api.texts_to(PARTNER) == ["one", "two", "three"]
-        assert waited == [6, 6]
 
     @pytest.mark.parametrize("code", [190, 0, 368, 131031])
     def test_token_or_account_errors_pause_all_sending_and_keep_the_messages(
@@ -265,6 +258,7 @@ class TestNoDoubleSends:
         assert refreshed(message).status == MessageStatus.UNCERTAIN
 
         run_tasks(sweep)
+        drain()
         message_deliver(message.pk)
         assert len(whatsapp_api.sent) == 1  # the one WhatsApp took while we timed out
 

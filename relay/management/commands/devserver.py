@@ -12,7 +12,7 @@ WORKER_STOP_SECONDS = 10
 class Command(BaseCommand):
     help = (
         "Run Switchboard locally in one go: migrate, load the demo data, set up the schedules, "
-        "then the django-q2 worker and the web server together. Ctrl-C stops both."
+        "then the background worker and the web server together. Ctrl-C stops both."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         call_command("load_demo")
         call_command("setup_schedules")
         manage = settings.BASE_DIR / "manage.py"
-        worker = subprocess.Popen([sys.executable, str(manage), "qcluster"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, str(manage), "worker"])  # noqa: S603
         # A plain `kill` must stop the worker too, not only Ctrl-C.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         base = f"http://127.0.0.1:{port}"

@@ -132,3 +132,37 @@ def test_devserver_sets_up_then_stops_the_worker_when_the_server_stops(settings,
     assert workers[0].args[-1] == "worker" and workers[0].stopped
     assert "http://127.0.0.1:8765/simulator/" in out.getvalue()
     assert "admin / admin" in out.getvalue()
+
+
+def test_worker_runs_its_loops_and_the_schedules_restarts_what_dies_and_stops_them(
+    settings, db, monkeypatch
+):
+    from relay.management.commands import worker
+
+    settings.RELAY_WORKERS = 3
+    handlers, children = {}, []
+
+    class Child(FakeWorker):
+        def __init__(self, args) -> None:
+            super().__init__(args)
+            children.append(self)
+
+        def poll(self):
+            if self.args[-1] == "qcluster" and len(children) == 4:
+                return 1  # the first cluster dies
+            if len(children) == 5:
+                handlers[worker.signal.SIGTERM]()  # then the machine is told to stop
+            return super().poll()
+
+    monkeypatch.setattr(worker.connection, "vendor", "postgresql")
+    monkeypatch.setattr(worker.subprocess, "Popen", Child)
+    monkeypatch.setattr(
+        worker.signal, "signal", lambda signum, handler: handlers.update({signum: handler})
+    )
+    monkeypatch.setattr(worker.time, "sleep", lambda seconds: None)
+
+    run("worker")
+
+    commands = [child.args[2:] for child in children]
+    assert commands == [["worker", "--loop"]] * 3 + [["qcluster"], ["qcluster"]]
+    assert all(child.stopped for child in children[:3] + children[4:])

@@ -1,7 +1,6 @@
-from django.db import IntegrityError, transaction
-
 from relay import crypto, phones
 from relay.exceptions import RelayError
+from relay.inserts import insert_unless_present
 from relay.models import Contact
 from relay.selectors import OUR_NUMBER, contact_find, phone_is_ours
 
@@ -82,9 +81,6 @@ def _phone_from_wa_id(wa_id: str) -> str:
 
 def _create_or_fetch(contact: Contact, **unique) -> Contact:
     """Insert, or return the row a concurrent request inserted first."""
-    try:
-        with transaction.atomic():
-            contact.save()
-    except IntegrityError:
-        return Contact.objects.get(**unique)
-    return contact
+    if insert_unless_present(contact):
+        return contact
+    return Contact.objects.get(**unique)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from relay.choices import (
@@ -20,6 +20,7 @@ from relay.choices import (
     SessionMode,
     TextKey,
 )
+from relay.inserts import insert_unless_present
 from relay.models import Leg, Message, Participant, ProxyNumber
 from relay.services import relaying, threads
 from relay.services.contacts import contact_change_number, contact_for_sender
@@ -67,21 +68,19 @@ def inbound_receive(
         contact = contact_for_sender(
             wa_id=wa_id, bsuid=bsuid, profile_name=(profile.get("profile") or {}).get("name", "")
         )
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    direction=Direction.INBOUND,
-                    origin=Origin.PARTICIPANT,
-                    contact=contact,
-                    proxy_number=number,
-                    type=_type_of(raw),
-                    body=_text_of(raw),
-                    payload=_kept(raw),
-                    provider_message_id=raw["id"],
-                    status=MessageStatus.RECEIVED,
-                    wa_timestamp=unix_time(raw.get("timestamp")),
-                )
-        except IntegrityError:
+        message = Message(
+            direction=Direction.INBOUND,
+            origin=Origin.PARTICIPANT,
+            contact=contact,
+            proxy_number=number,
+            type=_type_of(raw),
+            body=_text_of(raw),
+            payload=_kept(raw),
+            provider_message_id=str(raw["id"]),
+            status=MessageStatus.RECEIVED,
+            wa_timestamp=unix_time(raw.get("timestamp")),
+        )
+        if not insert_unless_present(message):
             return None  # delivered before: already handled
         _run(STEPS, Inbound(message, raw, cleaned))
     return message

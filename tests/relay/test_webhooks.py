@@ -288,3 +288,27 @@ def test_concurrent_deliveries_of_one_message_relay_it_once(whatsapp_api, pool, 
 
     assert at_the_same_instant(deliver, deliver, deliver) == [200, 200, 200]
     assert whatsapp_api.texts_to(PARTNER) == ["once"]
+
+
+def test_a_duplicate_delivery_is_skipped_without_a_database_error(
+    whatsapp_api, session, post_webhook
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = wa.message(CUSTOMER, body="my secret plans")
+    envelope = wa.envelope(
+        participant(session, "customer").proxy_number.phone_number_id, messages=[item]
+    )
+    post_webhook(envelope)
+
+    with CaptureQueriesContext(connection) as queries:
+        post_webhook(envelope)
+
+    inserts = [q["sql"] for q in queries if '"relay_message"' in q["sql"].split("(")[0]]
+    # ON CONFLICT DO NOTHING on PostgreSQL; SQLite writes it INSERT OR IGNORE.
+    assert len(inserts) == 1
+    assert "ON CONFLICT DO NOTHING" in inserts[0] or "INSERT OR IGNORE" in inserts[0]
+    # No refused statement (which PostgreSQL would log with the text) and nothing rolled back.
+    assert not any("ROLLBACK" in q["sql"] for q in queries)
+    assert whatsapp_api.texts_to(PARTNER) == ["my secret plans"]

@@ -305,7 +305,9 @@ def test_a_duplicate_delivery_is_skipped_without_a_database_error(
     with CaptureQueriesContext(connection) as queries:
         post_webhook(envelope)
 
-    inserts = [q["sql"] for q in queries if '"relay_message"' in q["sql"].split("(")[0]]
+    inserts = [
+        q["sql"] for q in queries if q["sql"].startswith("INSERT") and '"relay_message"' in q["sql"]
+    ]
     # ON CONFLICT DO NOTHING on PostgreSQL; SQLite writes it INSERT OR IGNORE.
     assert len(inserts) == 1
     assert "ON CONFLICT DO NOTHING" in inserts[0] or "INSERT OR IGNORE" in inserts[0]

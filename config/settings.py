@@ -94,7 +94,7 @@ LOGIN_URL = "admin:login"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["relay.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "relay.api.schema.SwitchboardAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "relay.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     # JSON in, JSON out, and nothing else.

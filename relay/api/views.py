@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
+from relay.api.schema import errors
 from relay.api.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
@@ -87,7 +87,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=None,
-        responses={200: TemplateSyncSerializer, 502: OpenApiTypes.OBJECT},
+        responses={200: TemplateSyncSerializer, **errors(502)},
         description="Fetch every template from WhatsApp now. 502 when WhatsApp cannot be "
         "asked (its error is in `detail`); nothing changes then.",
     )
@@ -161,7 +161,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         request=SessionCreateSerializer,
-        responses={201: SessionSerializer, 200: SessionSerializer},
+        responses={201: SessionSerializer, 200: SessionSerializer, **errors(409, 422)},
         description="Open a masked session: each participant gets a proxy number. "
         "409 when the pool has no number left for a participant. Asking again for a booking "
         "whose session with this customer and partner is still live returns that session "
@@ -185,7 +185,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Response(self.render(session), status=status.HTTP_200_OK)
         return Response(self.render(session), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SessionCloseSerializer, responses=SessionSerializer)
+    @extend_schema(
+        request=SessionCloseSerializer, responses={200: SessionSerializer, **errors(409)}
+    )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk=None) -> Response:
         session = self.get_object()
@@ -195,7 +197,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return Response(self.render(closed))
 
-    @extend_schema(request=None, responses=SessionSerializer)
+    @extend_schema(request=None, responses={200: SessionSerializer, **errors(409)})
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk=None) -> Response:
         reopened = session_reopen(session=self.get_object(), actor=Actor.of_api_key(request.auth))
@@ -211,8 +213,13 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         page = self.paginate_queryset(session_transcript(session=self.get_object()))
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
-    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        request=MessageCreateSerializer,
+        responses={201: MessageSerializer(many=True), **errors(409)},
+        description="Write to one participant. A long text is sent as several messages, all "
+        "returned. 409 when the session is closed or expired.",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
     def messages(self, request: Request, pk=None) -> Response:
         session = self.get_object()
         data = validated(MessageCreateSerializer, request.data)

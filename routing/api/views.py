@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from relay.api.schema import errors
 from routing.api.serializers import PartnerCreateSerializer, PartnerSerializer
 from routing.choices import PartnerKind
 from routing.models import Partner, PartnerContact
@@ -21,7 +22,9 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         contacts = PartnerContact.objects.select_related("contact")
         return Partner.objects.prefetch_related(Prefetch("contacts", queryset=contacts))
 
-    @extend_schema(request=PartnerCreateSerializer, responses={201: PartnerSerializer})
+    @extend_schema(
+        request=PartnerCreateSerializer, responses={201: PartnerSerializer, **errors(422)}
+    )
     def create(self, request: Request) -> Response:
         serializer = PartnerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

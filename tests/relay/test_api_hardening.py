@@ -99,3 +99,43 @@ def test_only_json_is_taken_and_given(api, db):
 
     assert form.status_code == 415
     assert html.status_code == 406
+
+
+@pytest.fixture
+def schema(api):
+    return api.get("/api/schema/?format=json").json()
+
+
+def declared(schema, method: str, path: str) -> set[str]:
+    return set(schema["paths"][path][method]["responses"])
+
+
+def test_the_schema_declares_what_each_endpoint_answers(schema):
+    messages = schema["paths"]["/api/v1/sessions/{id}/messages/"]["post"]["responses"]["201"]
+    assert messages["content"]["application/json"]["schema"]["type"] == "array"  # not a page
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"400", "401"} <= codes, (method, path)
+            assert ("404" in codes) == ("{" in path), (method, path)
+    assert {"409", "422"} <= declared(schema, "post", "/api/v1/sessions/")
+    assert "409" in declared(schema, "post", "/api/v1/sessions/{id}/close/")
+
+
+def test_errors_met_in_practice_are_declared(api, schema, open_session):
+    session = open_session()
+    api.post(f"/api/v1/sessions/{session.pk}/close/")
+    answers = [
+        ("post", "/api/v1/sessions/{id}/close/", api.post(f"/api/v1/sessions/{session.pk}/close/")),
+        (
+            "post",
+            "/api/v1/sessions/{id}/messages/",
+            api.post(f"/api/v1/sessions/{session.pk}/messages/", {"to": "customer", "text": "x"}),
+        ),
+        ("get", "/api/v1/sessions/{id}/", api.get("/api/v1/sessions/0/")),
+        ("get", "/api/v1/sessions/", api.get("/api/v1/sessions/?limit=0")),
+        ("post", "/api/v1/pools/", api.post("/api/v1/pools/", "[", content_type="text/plain")),
+    ]
+    for method, path, response in answers:
+        assert response.status_code >= 400
+        assert str(response.status_code) in declared(schema, method, path), (path, response)

@@ -18,4 +18,5 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True, "log_level": "WARNING"}
 WHATSAPP_TIMEOUT_SECONDS = 2.0
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False  # the test server speaks plain HTTP
 RELAY_INLINE_WORK = True  # no worker processes: what is due is done after each commit

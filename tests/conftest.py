@@ -17,6 +17,14 @@ def whatsapp_api(httpserver, settings) -> FakeGraph:
     httpserver.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The cache holds the API's rate-limit counters: each test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def clock(time_machine):
     """The clock, stopped at the current time: a test moves it on with clock.shift(...)

@@ -139,3 +139,27 @@ def test_errors_met_in_practice_are_declared(api, schema, open_session):
     for method, path, response in answers:
         assert response.status_code >= 400
         assert str(response.status_code) in declared(schema, method, path), (path, response)
+
+
+def test_each_api_key_has_its_own_rate_limit(db, settings, monkeypatch):
+    from rest_framework.test import APIClient
+
+    from relay.api.authentication import api_key_create
+    from relay.api.throttling import ApiKeyRateThrottle
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/minute"})
+    clients = []
+    for name in ("busy", "quiet"):
+        _, key = api_key_create(name=name)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        clients.append(client)
+    busy, quiet = clients
+
+    answers = [busy.get("/api/v1/pools/").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 429]
+    limited = busy.get("/api/v1/pools/")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert "throttled" in limited.json()["detail"].lower()
+    assert quiet.get("/api/v1/pools/").status_code == 200

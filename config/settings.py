@@ -85,6 +85,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Connections are kept and reused: opening one costs more than most requests (a
+# `?conn_max_age=` in DATABASE_URL wins). Checking a kept one before each request would cost a
+# round trip per request: a connection found broken is closed after that request instead.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=600))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=False)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters travel apart from the statement, which psycopg prepares once it repeats.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share one file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {

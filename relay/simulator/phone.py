@@ -121,7 +121,7 @@ def phone_send(
     text: str = "",
     reply: dict | None = None,
     name: str = "Simulator",
-) -> WebhookPayload:
+) -> int:
     """Store a webhook as Meta would post it for `phone` writing to `number`: a text, or a
     tap on a list row or reply button (`reply` holds its kind, id and title)."""
     item = {

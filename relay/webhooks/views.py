@@ -1,18 +1,14 @@
-"""Meta's WhatsApp webhook: the handshake, and deliveries kept before they are acknowledged."""
+"""Meta's WhatsApp webhook: the handshake, and deliveries kept before they are acknowledged
+(production serves deliveries through relay.webhooks.wsgi, before Django's own handling)."""
 
 import hmac
-import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from relay.services.webhooks import webhook_store
-from relay.webhooks.envelope import EnvelopeError, parse_envelope
-from relay.webhooks.signature import signature_valid
-
-logger = logging.getLogger(__name__)
+from relay.webhooks.delivery import delivery_answer
 
 
 @csrf_exempt
@@ -20,21 +16,9 @@ logger = logging.getLogger(__name__)
 def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _handshake(request)
-    body = request.body
-    if not signature_valid(
-        body=body,
-        header=request.headers.get("X-Hub-Signature-256"),
-        secret=settings.WHATSAPP_APP_SECRET,
-    ):
-        logger.warning("webhook refused: missing or wrong X-Hub-Signature-256")
-        return HttpResponse("invalid signature", status=401, content_type="text/plain")
-    try:
-        parse_envelope(body)
-    except EnvelopeError as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain")
-    # Any failure to store raises, and Django answers 500, so Meta delivers it again.
-    webhook_store(body=body)
-    return HttpResponse("ok", content_type="text/plain")
+    signature = request.META.get("HTTP_X_HUB_SIGNATURE_256")
+    status, text = delivery_answer(body=request.body, signature=signature)
+    return HttpResponse(text, status=status, content_type="text/plain")
 
 
 def _handshake(request: HttpRequest) -> HttpResponse:

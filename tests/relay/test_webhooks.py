@@ -110,7 +110,7 @@ def test_webhook_answers_500_when_the_payload_cannot_be_stored(db, monkeypatch):
     def unavailable(*args, **kwargs):
         raise DatabaseError("database is down")
 
-    monkeypatch.setattr(WebhookPayload.objects, "create", unavailable)
+    monkeypatch.setattr("relay.services.webhooks.insert_fast", unavailable)
     body = wa.encode(wa.envelope("1001", messages=[wa.message(CUSTOMER)]))
 
     response = Client(raise_request_exception=False).post(

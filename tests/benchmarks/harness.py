@@ -1,0 +1,195 @@
+"""What the side-by-side benchmarks share: a fresh PostgreSQL database, servers started and
+stopped as processes, an open-loop load generator, and figures printed plainly."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SECRET = "bench-app-secret"
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    """Drop and create `name` on the server of `admin_url`; its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def switchboard_env(database_url: str, **extra: str) -> dict:
+    """A production-like environment: PostgreSQL, the WhatsApp provider, no DEBUG."""
+    return os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-secret-key-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "FIELD_ENCRYPTION_KEY": "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktYmU=",
+        "RELAY_PROVIDER": "whatsapp",
+        "WHATSAPP_ACCESS_TOKEN": "bench-token",
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": "bench-verify",
+        "WHATSAPP_BUSINESS_ACCOUNT_ID": "1",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def process(args: list[str], *, env: dict | None = None, port: int | None = None, quiet=True):
+    """Run `args` until the block ends; wait for `port` to answer first."""
+    output = subprocess.DEVNULL if quiet else None
+    child = subprocess.Popen(  # noqa: S603
+        args, cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True
+    )
+    try:
+        if port is not None:
+            wait_for_port(port, child)
+        yield child
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def wait_for_port(port: int, child: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise RuntimeError(f"{child.args} exited with {child.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def gunicorn(app: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
+
+
+def manage(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *args]
+
+
+@dataclass
+class Latencies:
+    """Seconds from when each request was due (open loop) to its answer."""
+
+    seconds: list[float]
+    errors: int
+    elapsed: float
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    def summary(self) -> str:
+        if not self.seconds:
+            return f"no answers, {self.errors} errors"
+        over = sum(s > 1 for s in self.seconds) / len(self.seconds)
+        return (
+            f"{len(self.seconds) / self.elapsed:.0f} answered/s, "
+            f"p50 {statistics.median(self.seconds) * 1000:.1f} ms, "
+            f"p99 {self.percentile(0.99) * 1000:.1f} ms, {over:.1%} over 1 s, "
+            f"{self.errors} errors"
+        )
+
+
+def open_loop(port: int, path: str, requests: list[bytes], rate: float) -> Latencies:
+    """Send `requests` (raw HTTP/1.1, keep-alive) at `rate` per second whatever the server's
+    pace: a slow answer never delays the next request (no coordinated omission)."""
+    return asyncio.run(_open_loop(port, requests, rate))
+
+
+async def _open_loop(port: int, requests: list[bytes], rate: float) -> Latencies:
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter()
+
+    async def one(request: bytes, due: float) -> None:
+        nonlocal errors
+        try:
+            reader, writer = (
+                idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
+            )
+            writer.write(request)
+            status, keep_alive = await _read_response(reader)
+            latencies.append(time.perf_counter() - due)
+            if status >= 400:
+                errors += 1
+            if keep_alive:
+                idle.append((reader, writer))
+            else:  # gunicorn's sync workers close after each answer
+                writer.close()
+        except (OSError, asyncio.IncompleteReadError):
+            errors += 1
+
+    tasks = []
+    for index, request in enumerate(requests):
+        due = start + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(request, due)))
+    await asyncio.gather(*tasks)
+    for _, writer in idle:
+        writer.close()
+    return Latencies(latencies, errors, time.perf_counter() - start)
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length, keep_alive = 0, True
+    for line in head.lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+        elif line.startswith(b"connection:") and b"close" in line:
+            keep_alive = False
+    await reader.readexactly(length)
+    return status, keep_alive
+
+
+def http_post(path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

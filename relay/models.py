@@ -428,6 +428,8 @@ class WebhookPayload(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A large payload is handled in slices: the items before this one are done.
     items_done = models.PositiveIntegerField(default=0)
+    # Who wrote to which number, hashed: a conversation's payloads are handled in order.
+    conversation = models.CharField(max_length=64, null=True, blank=True, editable=False)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -436,7 +438,12 @@ class WebhookPayload(models.Model):
                 fields=["next_attempt_at", "id"],
                 condition=Q(processed_at__isnull=True),
                 name="webhooks_to_process",
-            )
+            ),
+            models.Index(
+                fields=["conversation", "id"],
+                condition=Q(processed_at__isnull=True),
+                name="webhooks_by_conversation",
+            ),
         ]
 
     def __str__(self) -> str:

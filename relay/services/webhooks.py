@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from relay.choices import EventKind, TemplateStatus
@@ -54,9 +54,12 @@ class Item:
     cleaned: bool = False  # characters no column stores were taken out of it
 
 
-def webhook_store(*, body: bytes) -> int:
-    """Keep the payload (one INSERT, one commit) and return its id; a worker handles it."""
-    payload_id = insert_fast(WebhookPayload, body_ciphertext=encrypt(body.decode("utf-8")))
+def webhook_store(*, body: bytes, conversation: str | None = None) -> int:
+    """Keep the payload (one INSERT, one commit) and return its id; a worker handles it.
+    Payloads of one `conversation` (see envelope.conversation_of) are handled in order."""
+    payload_id = insert_fast(
+        WebhookPayload, body_ciphertext=encrypt(body.decode("utf-8")), conversation=conversation
+    )
     wake()
     return payload_id
 
@@ -71,9 +74,15 @@ def webhooks_process_due(*, limit: int) -> int:
 
 def _claim(limit: int) -> list[WebhookPayload]:
     now = timezone.now()
+    waiting = WebhookPayload.objects.filter(
+        processed_at__isnull=True, attempts__lt=WEBHOOK_ATTEMPTS
+    )
+    # A payload waits while an earlier one of its conversation is not done: messages are
+    # relayed in the order they came, whichever worker claims them.
+    earlier = waiting.filter(conversation=OuterRef("conversation"), pk__lt=OuterRef("pk"))
     due = (
-        WebhookPayload.objects.filter(processed_at__isnull=True, attempts__lt=WEBHOOK_ATTEMPTS)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        waiting.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(conversation__isnull=True) | ~Exists(earlier))
         .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
     )
     with transaction.atomic():

@@ -24,6 +24,7 @@ from relay.models import (
 )
 from relay.selectors import message_reason, messages_explained
 from relay.services.webhooks import webhook_store
+from relay.webhooks.envelope import conversation_of
 
 HISTORY = 200  # messages per direction; older ones are left out
 EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -151,7 +152,7 @@ def phone_send(
         "object": "whatsapp_business_account",
         "entry": [{"id": "SIMULATOR", "changes": [{"field": "messages", "value": value}]}],
     }
-    return webhook_store(body=json.dumps(body).encode())
+    return webhook_store(body=json.dumps(body).encode(), conversation=conversation_of(body))
 
 
 def _sent(message: Message) -> Bubble:

@@ -6,7 +6,7 @@ import logging
 from django.conf import settings
 
 from relay.services.webhooks import webhook_store
-from relay.webhooks.envelope import EnvelopeError, parse_envelope
+from relay.webhooks.envelope import EnvelopeError, conversation_of, parse_envelope
 from relay.webhooks.signature import signature_valid
 
 logger = logging.getLogger(__name__)
@@ -20,8 +20,8 @@ def delivery_answer(*, body: bytes, signature: str | None) -> tuple[int, str]:
         logger.warning("webhook refused: missing or wrong X-Hub-Signature-256")
         return 401, "invalid signature"
     try:
-        parse_envelope(body)
+        envelope = parse_envelope(body)
     except EnvelopeError as exc:
         return 400, str(exc)
-    webhook_store(body=body)
+    webhook_store(body=body, conversation=conversation_of(envelope))
     return 200, "ok"

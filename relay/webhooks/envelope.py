@@ -4,6 +4,8 @@ column takes, cleaned out of what it carries."""
 import json
 import re
 
+from relay.crypto import lookup_hash
+
 # Lone UTF-16 surrogates ("\ud800" escapes) and NUL: PostgreSQL stores neither in text.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
@@ -33,6 +35,28 @@ def parse_envelope(body: bytes) -> dict:
     if not isinstance(envelope.get("entry"), list):
         raise EnvelopeError('the body has no "entry" list')
     return envelope
+
+
+def conversation_of(envelope: dict) -> str | None:
+    """Who wrote to which of our numbers, as a keyed hash (no number in clear), for payloads
+    that carry messages; payloads of one conversation are handled in the order they came."""
+    for entry in envelope["entry"]:
+        for change in _list(_dict(entry).get("changes")):
+            value = _dict(_dict(change).get("value"))
+            for message in _list(value.get("messages")):
+                sender = _dict(message).get("from") or _dict(message).get("from_user_id")
+                number = _dict(value.get("metadata")).get("phone_number_id")
+                if sender and number:
+                    return lookup_hash(f"{number}:{sender}")
+    return None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _refuse_constant(name: str):

@@ -269,3 +269,29 @@ class TestItemsThatCannotBeStoredAsTheyCame:
         tracebacks = [r for r in caplog.records if r.exc_info]
         assert len(tracebacks) == 1
         assert WebhookPayload.objects.get().attempts == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_handling_webhooks_at_once_keep_a_conversation_in_order(
+    whatsapp_api, open_session, settings
+):
+    skip_unless_postgresql()
+    from relay.webhooks.envelope import conversation_of
+
+    settings.RELAY_INLINE_WORK = False
+    settings.RELAY_PAIR_BURST = 100
+    session = open_session()
+    open_windows(session)
+    number = participant(session, "customer").proxy_number.phone_number_id
+    for n in range(12):
+        envelope = wa.envelope(number, messages=[wa.message(CUSTOMER, body=f"#{n:02d}")])
+        webhook_store(body=wa.encode(envelope), conversation=conversation_of(envelope))
+
+    for _ in range(12):
+        at_the_same_instant(
+            lambda: webhooks_process_due(limit=4), lambda: webhooks_process_due(limit=4)
+        )
+    while messages_send_due(limit=50):
+        pass
+
+    assert whatsapp_api.texts_to(PARTNER) == [f"#{n:02d}" for n in range(12)]

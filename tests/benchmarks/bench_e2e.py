@@ -1,0 +1,261 @@
+"""Benchmark: the relay end to end, deployed as the README recommends: gunicorn takes Meta's
+webhooks, `manage.py worker` relays them to a fake Graph API on loopback that answers at
+once. Posts messages in many conversations, and prints the relay rate (first post to last
+copy sent), the latency of each message (post to copy sent), and what was lost, duplicated
+or reordered. Asserts nothing.
+
+    .venv/bin/python -m tests.benchmarks.bench_e2e [--messages 2000] [--sessions 20]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, else DATABASE_URL, else postgres@127.0.0.1); drops and
+creates the database bench_e2e. Pacing per conversation is lifted, as for a load test.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import statistics
+import subprocess
+import threading
+import time
+
+from tests.benchmarks import harness
+
+PATH = "/webhooks/whatsapp/"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--loops", type=int, default=2, help="relay loops of manage.py worker")
+    parser.add_argument("--rate", type=int, default=1000, help="posts per second offered")
+    options = parser.parse_args()
+    admin = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "DATABASE_URL", harness.DEFAULT_DATABASE
+    )
+    graph = FakeGraph()
+    graph.start()
+    database = harness.fresh_database(admin, "bench_e2e")
+    env = harness.switchboard_env(
+        database,
+        WHATSAPP_API_BASE=f"http://127.0.0.1:{graph.port}/v25.0",
+        RELAY_PAIR_BURST="1000000",
+        RELAY_PAIR_INTERVAL_SECONDS="0.001",
+    )
+    subprocess.run(harness.manage("migrate", "-v0"), cwd=harness.ROOT, env=env, check=True)
+    customers = _set_up(env, options.sessions)
+    posts = _posts(customers, options.messages)
+
+    port = harness.free_port()
+    web = harness.gunicorn("config.wsgi:application", port, options.web_workers)
+    loops = harness.manage("worker", "--loops", str(options.loops))
+    with harness.process(web, env=env, port=port), harness.process(loops, env=env):
+        time.sleep(2)  # the loops connect
+        started = time.perf_counter()
+        posted = _post_all(port, posts, options.rate)
+        graph.wait_for(len(posts), timeout=600)
+        done = time.perf_counter()
+    graph.stop()
+    _report(posts, posted, graph, started, done)
+
+
+def _set_up(env: dict, sessions: int) -> list[tuple[str, str]]:
+    """A pool, and sessions with a partner each, both windows open; each session's customer
+    number and the proxy number they write to."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connections
+    from django.utils import timezone
+
+    from relay.models import Leg, MaskingPool, Participant, ProxyNumber
+    from relay.services.sessions import PartyInput, session_open
+    from routing.services import PartnerContactInput, partner_create
+
+    pool = MaskingPool.objects.create(name="bench")
+    for n in range(10):
+        ProxyNumber.objects.create(
+            pool=pool, e164=f"+1555000{1001 + n}", phone_number_id=str(1001 + n)
+        )
+    customers = []
+    for n in range(sessions):
+        partner = partner_create(
+            code=f"loc-{n}",
+            name=f"Hub {n}",
+            kind="location",
+            contacts=[PartnerContactInput(name="Manager", phone=f"+4477009{n:05d}")],
+        )
+        phone = f"+1415555{n:04d}"
+        session = session_open(
+            external_ref=f"BK-{n}",
+            workflow="booking",
+            customer=PartyInput(name=f"Customer {n}", phone=phone),
+            partner=partner,
+            pool=pool,
+        )
+        number = session.participants.get(role="customer").proxy_number.phone_number_id
+        customers.append((phone, number))
+    for participant in Participant.objects.all():
+        Leg.objects.update_or_create(
+            contact=participant.contact,
+            proxy_number=participant.proxy_number,
+            defaults={"last_inbound_at": timezone.now()},
+        )
+    connections.close_all()
+    return customers
+
+
+def _posts(customers, count: int) -> list[tuple[str, bytes]]:
+    """(text, signed request) for each message, spread over the conversations."""
+    posts = []
+    for n in range(count):
+        conversation = n % len(customers)
+        phone, number = customers[conversation]
+        text = f"S{conversation} #{n // len(customers):05d}"
+        item = {
+            "from": phone.lstrip("+"),
+            "id": f"wamid.e2e.{n}.{time.time_ns()}",
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": text},
+        }
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"phone_number_id": number},
+            "contacts": [{"profile": {"name": "C"}, "wa_id": phone.lstrip("+")}],
+            "messages": [item],
+        }
+        body = json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "W", "changes": [{"field": "messages", "value": value}]}],
+            }
+        ).encode()
+        signature = (
+            "sha256=" + hmac.new(harness.APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        )
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+        posts.append((text, harness.http_post(PATH, body, headers)))
+    return posts
+
+
+def _post_all(port: int, posts, rate: int) -> dict[str, float]:
+    """Post everything at `rate`; when each text was acknowledged."""
+    answered = harness.open_loop(port, PATH, [request for _, request in posts], rate)
+    if answered.errors:
+        print(f"{answered.errors} posts were not acknowledged")
+    # The open loop answers in order of sending closely enough: stamp by due time + latency.
+    start = time.perf_counter() - answered.elapsed
+    return {
+        text: start + index / rate + latency
+        for index, ((text, _), latency) in enumerate(zip(posts, answered.seconds, strict=False))
+    }
+
+
+def _report(posts, posted: dict[str, float], graph: "FakeGraph", started: float, done: float):
+    received = graph.received
+    texts = [text for text, _ in posts]
+    sent = {}
+    duplicated = 0
+    for at, text in received:
+        if text in sent:
+            duplicated += 1
+        sent.setdefault(text, at)
+    lost = [text for text in texts if text not in sent]
+    latencies = sorted(
+        sent[text] - posted[text] for text in texts if text in sent and text in posted
+    )
+    reordered = _reordered(received)
+    last = max(at for at, _ in received) if received else done
+    rate = len(sent) / (last - started) if received else 0
+    print(
+        f"relay end to end: {len(sent)} of {len(texts)} messages in {last - started:.1f} s: "
+        f"{rate:.0f} msg/s"
+    )
+    if latencies:
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        print(
+            f"post -> copy sent: p50 {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms"
+        )
+    print(f"lost {len(lost)}, duplicated {duplicated}, out of order {reordered}")
+
+
+def _reordered(received) -> int:
+    last_seen: dict[str, str] = {}
+    wrong = 0
+    for _, text in received:
+        conversation, number = text.split(" #")
+        if last_seen.get(conversation, "") > number:
+            wrong += 1
+        last_seen[conversation] = max(number, last_seen.get(conversation, ""))
+    return wrong
+
+
+class FakeGraph:
+    """Meta's Graph API on loopback, answering every send at once; records what it got."""
+
+    def __init__(self) -> None:
+        self.port = harness.free_port()
+        self.received: list[tuple[float, str]] = []
+        self._ids = 0
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _serve(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._connection, "127.0.0.1", self.port)
+        )
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+
+    async def _connection(self, reader, writer) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.lower().split(b"\r\n"):
+                    if line.startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                body = await reader.readexactly(length) if length else b""
+                self._answer(writer, body)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    def _answer(self, writer, body: bytes) -> None:
+        self._ids += 1
+        try:
+            payload = json.loads(body) if body else {}
+        except ValueError:
+            payload = {}
+        if payload.get("type") == "text":
+            self.received.append((time.perf_counter(), payload["text"]["body"]))
+        answer = json.dumps({"messages": [{"id": f"wamid.fake.{self._ids}"}]}).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(answer)}\r\n\r\n".encode()
+            + answer
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -33,7 +33,13 @@ def decrypt(token: str) -> str:
 
 def lookup_hash(value: str) -> str:
     """A keyed hash, so that equal values can be found without storing them in clear."""
+    return hmac.new(
+        _lookup_key(settings.FIELD_ENCRYPTION_KEY), value.encode(), "sha256"
+    ).hexdigest()
+
+
+@cache
+def _lookup_key(encryption_key: str) -> bytes:
     # Derived from the encryption key rather than SECRET_KEY: rotating SECRET_KEY (sessions,
     # CSRF) must not make every stored contact unfindable.
-    key = hmac.new(settings.FIELD_ENCRYPTION_KEY.encode(), b"lookup", hashlib.sha256).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(encryption_key.encode(), b"lookup", hashlib.sha256).digest()

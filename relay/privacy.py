@@ -65,6 +65,8 @@ SPELLED_DIGITS = re.compile(
     re.IGNORECASE,
 )
 MIN_PHONE_DIGITS = 8  # fewer: prices, quantities, short references
+# No phone number anywhere has fewer digits than this, however they are written.
+MAYBE_PHONE = re.compile(r"(?:\d[\s().\-/]*){5}")
 SHELF = 0xE000  # private-use characters stand for what is set aside
 
 
@@ -136,6 +138,8 @@ def _if_long(match: re.Match, hide) -> str:
 
 
 def _redact_phones(text: str, region: str | None, hide) -> str:
+    if not MAYBE_PHONE.search(text):  # the matcher is slow, and needs digits to find anything
+        return text
     matches = list(
         phonenumbers.PhoneNumberMatcher(text, region or "US", leniency=phonenumbers.Leniency.VALID)
     )

@@ -1,7 +1,10 @@
 """The session timeline: every change is recorded in the transaction that makes it, and
 announced to other apps once that transaction has committed."""
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import connection, transaction
 
@@ -44,6 +47,7 @@ class Actor:
 
 
 SYSTEM = Actor(ActorKind.SYSTEM)
+_batch = threading.local()
 
 
 class TimelineError(RuntimeError):
@@ -66,7 +70,7 @@ def timeline_record(
         raise TimelineError(f"{kind} must be recorded inside the transaction of its change")
     if actor is None:
         actor = Actor.of_message(message) if message is not None else SYSTEM
-    event = TimelineEvent.objects.create(
+    event = TimelineEvent(
         kind=kind,
         session_id=session.pk if session is not None else getattr(message, "session_id", None),
         message=message,
@@ -76,13 +80,41 @@ def timeline_record(
         actor_api_key_id=actor.api_key_id,
         detail=detail,
     )
-    if timeline_event_committed.has_listeners():
-        # send_robust: a failing receiver is logged by Django and stops neither the others
-        # nor the caller, whose change has committed already.
-        transaction.on_commit(
-            lambda: timeline_event_committed.send_robust(TimelineEvent, event=event)
-        )
+    batch = getattr(_batch, "events", None)
+    if batch is not None:
+        batch.append(event)
+        return event
+    event.save()
+    _announce([event])
     return event
+
+
+@contextmanager
+def timeline_batch():
+    """Events recorded inside are written together, in one INSERT, when the block ends: for
+    the hot path, where one change makes several. Open it inside the change's transaction."""
+    if getattr(_batch, "events", None) is not None:
+        yield  # an outer batch writes them
+        return
+    _batch.events = []
+    try:
+        yield
+        if _batch.events:
+            TimelineEvent.objects.bulk_create(_batch.events)
+            _announce(_batch.events)
+    finally:
+        _batch.events = None
+
+
+def _announce(events: list[TimelineEvent]) -> None:
+    if not timeline_event_committed.has_listeners():
+        return
+    # send_robust: a failing receiver is logged by Django and stops neither the others nor
+    # the caller, whose change has committed already.
+    for event in events:
+        transaction.on_commit(
+            partial(timeline_event_committed.send_robust, TimelineEvent, event=event)
+        )
 
 
 def _inside_a_transaction() -> bool:

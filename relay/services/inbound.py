@@ -24,18 +24,24 @@ from relay.inserts import insert_unless_present
 from relay.models import Leg, Message, Participant, ProxyNumber
 from relay.services import relaying, threads
 from relay.services.contacts import contact_change_number, contact_for_sender
-from relay.services.messages import inbound_reject, message_bind, message_set_status
+from relay.services.messages import (
+    inbound_reject,
+    message_bind,
+    message_set_status,
+    message_state_save,
+)
 from relay.services.queueing import notice_send
 from relay.services.sessions import session_touch
 from relay.services.statuses import unix_time
 from relay.services.windows import leg_lock, leg_window_opened
-from relay.timeline import timeline_record
+from relay.timeline import timeline_batch, timeline_record
 
 RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "button", "reaction"}
 # What an inbound row keeps of Meta's message: its content, not who sent it (the contact,
 # encrypted, says that) and not `system` notices, which carry old and new numbers.
 KEPT_FIELDS = ("id", "timestamp", "type", "context", "errors")
 STRANGER_NOTICE_EVERY = timedelta(hours=1)
+WINDOW_KEPT_WITHIN = timedelta(minutes=1)
 
 
 @dataclass
@@ -64,7 +70,9 @@ def inbound_receive(
         with transaction.atomic():
             timeline_record(EventKind.WEBHOOK_MALFORMED_ITEM, proxy_number_id=number.pk)
         return None
-    with transaction.atomic():
+    # savepoint=False: inside a worker's batch, a failure undoes the batch, which is then
+    # handled one item at a time.
+    with transaction.atomic(savepoint=False), timeline_batch():
         contact = contact_for_sender(
             wa_id=wa_id, bsuid=bsuid, profile_name=(profile.get("profile") or {}).get("name", "")
         )
@@ -95,7 +103,8 @@ def inbound_continue(*, message: Message, participant: Participant) -> None:
 def _run(steps: tuple[Step, ...], inbound: Inbound) -> None:
     for step in steps:
         if step(inbound):
-            return
+            break
+    message_state_save(inbound.message)
 
 
 def system_event(inbound: Inbound) -> bool:
@@ -124,7 +133,8 @@ def open_window(inbound: Inbound) -> bool:
     leg = leg_lock(contact=message.contact, proxy_number=message.proxy_number)
     was_open = leg.window_open()
     at = message.wa_timestamp
-    if leg.last_inbound_at is None or at > leg.last_inbound_at:
+    # Kept to within a minute: in a busy conversation the leg is not written every message.
+    if leg.last_inbound_at is None or at > leg.last_inbound_at + WINDOW_KEPT_WITHIN:
         Leg.objects.filter(pk=leg.pk).update(last_inbound_at=at)
         leg.last_inbound_at = at
     # Messages are held only while a window is closed, and released when it opens: an

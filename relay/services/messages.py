@@ -1,5 +1,6 @@
-"""Small writes on one inbound message: its status, the session it turned out to belong to,
-and refusing it with a short notice to its sender."""
+"""The state of one inbound message on its way through the steps: its status, the session it
+turned out to belong to, a refusal with a short notice to its sender. The steps change it in
+memory; message_state_save writes it once, when they are done."""
 
 from relay.choices import EventKind, MessageStatus, RejectReason, TextKey
 from relay.models import Message, Participant
@@ -8,16 +9,22 @@ from relay.timeline import timeline_record
 
 
 def message_set_status(message: Message, status: str, reason: str = "") -> None:
-    Message.objects.filter(pk=message.pk).update(status=status, status_reason=reason)
     message.status, message.status_reason = status, reason
 
 
 def message_bind(message: Message, participant: Participant) -> None:
     """The message turned out to belong to `participant`'s session."""
-    Message.objects.filter(pk=message.pk).update(
-        session=participant.session, participant=participant
-    )
     message.session, message.participant = participant.session, participant
+
+
+def message_state_save(message: Message) -> None:
+    """Write what the steps decided about the message, in one statement."""
+    Message.objects.filter(pk=message.pk).update(
+        status=message.status,
+        status_reason=message.status_reason,
+        session=message.session_id,
+        participant=message.participant_id,
+    )
 
 
 def inbound_reject(message: Message, reason: RejectReason, notice: TextKey | None) -> None:

@@ -35,7 +35,8 @@ def relay_copy(
 ) -> list[Message]:
     """Queue the copy of `source` that `to` receives. Direct relay, and whatever an agent
     passes on in a participant's name, goes through here. `source` is relayed once its copy
-    has been sent (delivery.py); until then it is pending."""
+    has been sent (delivery.py); until then it is pending (the caller saves that state with
+    message_state_save, as the inbound steps do)."""
     copies = message_queue(
         participant=to,
         origin=Origin.RELAYED,
@@ -51,11 +52,7 @@ def relay_copy(
 
 def inbound_relay(*, message: Message, participant: Participant) -> None:
     """Relay `message` from `participant` to the other side of its session."""
-    counterpart = (
-        participant.session.participants.exclude(pk=participant.pk)
-        .select_related("contact", "proxy_number")
-        .get()
-    )
+    counterpart = counterpart_of(participant)
     region = phones.region_of(message.contact.phone)
     reader = Reader(counterpart.contact, participant.session)
     type_, body, payload = relay_content(message, region=region, reader=reader)
@@ -82,6 +79,18 @@ class Reader:
     @cached_property
     def language(self) -> str:
         return contact_language(self.contact, self.session.pool)
+
+
+def counterpart_of(participant: Participant) -> Participant:
+    """The other side of the participant's session (found with it when it was looked up)."""
+    known = getattr(participant, "counterpart", None)
+    if known is not None:
+        return known
+    return (
+        participant.session.participants.exclude(pk=participant.pk)
+        .select_related("contact", "proxy_number")
+        .get()
+    )
 
 
 def relay_content(message: Message, *, region: str | None, reader: Reader) -> tuple[str, str, dict]:
@@ -158,7 +167,7 @@ def reaction_mirror(message: Message) -> None:
         message_bind(message, participant)
         message_set_status(message, MessageStatus.AWAITING_AGENT)
         return
-    counterpart = participant.session.participants.exclude(pk=participant.pk).get()
+    counterpart = counterpart_of(participant)
     mirrored = _twin_on_other_leg(target, counterpart)
     if mirrored is None or not mirrored.provider_message_id:
         inbound_reject(message, RejectReason.REACTION_TARGET_UNKNOWN, None)

@@ -27,6 +27,7 @@ from routing.models import Partner, PartnerContact
 
 TAG_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed back
 ALLOCATION_ATTEMPTS = 3
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -260,8 +261,13 @@ def session_reopen(*, session: RelaySession, actor: Actor = SYSTEM) -> RelaySess
 
 
 def session_touch(*, session: RelaySession) -> bool:
-    """Record an interaction: the idle timer starts again. False if the session ended."""
+    """Record an interaction: the idle timer starts again. False if the session ended. A
+    session just loaded as touched less than a minute ago is not written again: its idle
+    time, days long, is kept to within that minute."""
     now = timezone.now()
+    recently = session.last_interaction_at and now - session.last_interaction_at < TOUCH_EVERY
+    if recently and session.status == SessionStatus.ACTIVE and session.expires_at > now:
+        return True
     return RelaySession.objects.filter(pk=session.pk, status__in=LIVE_SESSION_STATUSES).update(
         last_interaction_at=now, expires_at=now + session.ttl, status=SessionStatus.ACTIVE
     )

@@ -92,11 +92,23 @@ def message_quoted(message: Message, wamid: str | None = None) -> Message | None
 
 
 def _live_candidates(message: Message) -> list[Participant]:
+    """The live bindings of the message's pair, each with the other side of its session
+    (`counterpart`), in one query."""
+    sessions = Participant.objects.filter(
+        contact=message.contact_id, proxy_number=message.proxy_number_id, active=True
+    ).values("session")
+    everyone = list(
+        Participant.objects.filter(session__in=sessions).select_related(
+            "session__partner", "session__pool", "contact", "proxy_number"
+        )
+    )
     candidates = []
-    bindings = Participant.objects.filter(
-        contact=message.contact, proxy_number=message.proxy_number, active=True
-    ).select_related("session__partner")
-    for participant in bindings:
+    for participant in everyone:
+        pair = (participant.contact_id, participant.proxy_number_id)
+        if not participant.active or pair != (message.contact_id, message.proxy_number_id):
+            continue
+        others = [p for p in everyone if p.session_id == participant.session_id]
+        participant.counterpart = next((p for p in others if p.pk != participant.pk), None)
         if participant.session.is_live():
             candidates.append(participant)
         else:

@@ -91,8 +91,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=600))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters travel apart from the statement, which psycopg prepares once it repeats.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
+    # Parameters travel apart from the statement, and a statement that repeats is prepared
+    # (planned once per connection: for the relay's joins, planning costs more than running).
+    # Behind a pooler in transaction mode, set DATABASE_PREPARE_THRESHOLD=0 to prepare none.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("server_side_binding", True)
+    prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    options.setdefault("prepare_threshold", prepare_threshold or None)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share one file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {
@@ -198,6 +203,8 @@ RELAY_PAIR_INTERVAL_SECONDS = env.float("RELAY_PAIR_INTERVAL_SECONDS", default=6
 # before letting others go first.
 RELAY_WORKERS = env.int("RELAY_WORKERS", default=2)
 RELAY_WORKER_BATCH = env.int("RELAY_WORKER_BATCH", default=50)
+# Sends a loop has in flight at once: a send waits on WhatsApp for a tenth of a second or more.
+RELAY_SEND_CONCURRENCY = env.int("RELAY_SEND_CONCURRENCY", default=16)
 RELAY_WORKER_IDLE_SECONDS = env.float("RELAY_WORKER_IDLE_SECONDS", default=0.05)
 RELAY_WEBHOOK_SLICE_SECONDS = env.float("RELAY_WEBHOOK_SLICE_SECONDS", default=20.0)
 # Tests and the benchmark: the work a transaction makes runs after it commits, in-process.

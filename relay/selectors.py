@@ -22,6 +22,7 @@ from relay.models import (
     ProxyNumber,
     RelaySession,
 )
+from relay.prefetch import prefetch_take
 from routing.models import Partner
 
 
@@ -53,7 +54,9 @@ def phone_is_ours(phone: str) -> bool:
 
 def contact_find(*, phone: str) -> Contact | None:
     """The contact with real number `phone` (E.164), found by its lookup hash."""
-    return Contact.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
+    phone_hash = crypto.lookup_hash(phone)
+    found = prefetch_take("contact", phone_hash)
+    return found or Contact.objects.filter(phone_hash=phone_hash).first()
 
 
 def contact_language(contact: Contact, pool: MaskingPool | None) -> str:

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from relay.choices import ActorKind, Direction, EventKind, Role
 from relay.models import ApiKey, Message, Participant, RelaySession, TimelineEvent
+from relay.prefetch import prefetch_forget
 from relay.signals import timeline_event_committed
 
 
@@ -80,6 +81,8 @@ def timeline_record(
         actor_api_key_id=actor.api_key_id,
         detail=detail,
     )
+    if kind.startswith("session."):
+        prefetch_forget("bindings")  # sessions read ahead for a round may have changed
     batch = getattr(_batch, "events", None)
     if batch is not None:
         batch.append(event)

@@ -42,6 +42,9 @@ class MediaFile:
 class Provider:
     """Sends Cloud API payloads from one of our numbers and moves media between numbers."""
 
+    # Whether several threads may send at once (each with a provider of its own).
+    sends_in_parallel = False
+
     def send(self, *, phone_number_id: str, payload: dict) -> str:
         """Send `payload` (a Cloud API message body); return the WhatsApp message id."""
         raise NotImplementedError

@@ -2,6 +2,7 @@ from relay import crypto, phones
 from relay.exceptions import RelayError
 from relay.inserts import insert_unless_present
 from relay.models import Contact
+from relay.prefetch import prefetch_put
 from relay.selectors import OUR_NUMBER, contact_find, phone_is_ours
 
 
@@ -46,6 +47,16 @@ def contact_for_sender(*, wa_id: str | None, bsuid: str | None, profile_name: st
         return _create_or_fetch(contact, **key)
     _link_identities(contact, phone=phone, bsuid=bsuid)
     return contact
+
+
+def contacts_prefetch(wa_ids: set[str]) -> dict[str, Contact]:
+    """Read the contacts of a round's senders in one query (relay/prefetch.py); by wa_id."""
+    hashes = {crypto.lookup_hash(_phone_from_wa_id(wa_id)): wa_id for wa_id in wa_ids}
+    found = {}
+    for contact in Contact.objects.filter(phone_hash__in=hashes):
+        prefetch_put("contact", contact.phone_hash, contact)
+        found[hashes[contact.phone_hash]] = contact
+    return found
 
 
 def contact_change_number(*, contact: Contact, wa_id: str) -> bool:

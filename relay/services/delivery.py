@@ -1,8 +1,11 @@
 """Delivering queued messages: claimed once, paced per conversation, sent through the
 provider, retried with backoff, failed visibly when nothing more can be done."""
 
+import functools
 import logging
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,8 +22,13 @@ from relay.providers import get_provider
 from relay.providers.base import Failure, Provider, ProviderError
 from relay.services.holds import outbound_halt, outbound_held
 from relay.services.queueing import notice_send
-from relay.services.windows import leg_lock, leg_window_closed, message_hold_for_window
-from relay.timeline import timeline_record
+from relay.services.windows import (
+    leg_lock,
+    leg_window_closed,
+    legs_lock,
+    message_hold_for_window,
+)
+from relay.timeline import timeline_batch, timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +44,26 @@ FAILABLE = (
 
 
 def messages_send_due(*, limit: int) -> int:
-    """Claim up to `limit` due messages and send them; how many were claimed. Only the
-    oldest waiting message of each conversation (person and number) is due: a later one never
-    overtakes one that waits for a retry, whichever worker claims it. Nothing is claimed
-    while all sending is paused."""
+    """Claim up to `limit` due messages and send them as one round; how many were claimed.
+    Only the oldest waiting message of each conversation (person and number) is due: a later
+    one never overtakes one that waits for a retry, whichever worker claims it. Nothing is
+    claimed while all sending is paused."""
     if outbound_held():
         return 0
     messages = _claim(_due(), limit)
-    for message in messages:
-        _deliver(message)
+    if messages:
+        _deliver(messages)
     return len(messages)
 
 
 def message_deliver(message_id: int) -> None:
     """Send one queued message if it is due. Safe to call any number of times: it is sent at
     most once."""
-    for message in _claim(_due().filter(pk=message_id), 1):
-        _deliver(message)
+    if outbound_held():
+        return
+    messages = _claim(_due().filter(pk=message_id), 1)
+    if messages:
+        _deliver(messages)
 
 
 def _due():
@@ -88,77 +99,83 @@ def _claim(due, limit: int) -> list[Message]:
             "proxy_number",
             "session__pool__notice_template",
             "participant",
+            "reply_to",
+            "source__contact",
+            "source__participant",
             "source__proxy_number",
         )
         .order_by("id")
     )
 
 
-def _deliver(message: Message) -> None:
-    """Send one claimed (SENDING) message and record what came of it."""
-    now = message.sending_started_at
-    if message.session_id and not message.session.is_live() and message.origin != Origin.NOTICE:
-        message_fail(
-            message=message,
-            code=None,
-            reason="the session ended first",
-            notify=False,
-            only_from=(MessageStatus.SENDING,),
+def _deliver(messages: list[Message]) -> None:
+    """Send a round of claimed (SENDING) messages and record what came of each."""
+    now = messages[0].sending_started_at
+    live = []
+    for message in messages:
+        if message.session_id and not message.session.is_live() and message.origin != Origin.NOTICE:
+            message_fail(
+                message=message,
+                code=None,
+                reason="the session ended first",
+                notify=False,
+                only_from=(MessageStatus.SENDING,),
+            )
+        else:
+            live.append(message)
+    outcomes = _send_all(_ready_to_send(live, now))
+    accepted = [(message, outcome) for message, outcome in outcomes if isinstance(outcome, str)]
+    if accepted:
+        _mark_accepted(accepted)
+    for message, outcome in outcomes:
+        if isinstance(outcome, ProviderError):
+            _handle_failure(message, outcome)
+        elif outcome is None:  # not sent: sending was paused meanwhile
+            _requeue(message, at=None, untried=True)
+
+
+def _ready_to_send(messages: list[Message], now) -> list[Message]:
+    """The messages that may go now, each with a pacing token taken and its attempt counted;
+    the others are put back (a backoff, pacing) or held (a closed window). One transaction,
+    the round's legs locked together."""
+    if not messages:
+        return []
+    with transaction.atomic():
+        legs = legs_lock({(message.contact_id, message.proxy_number_id) for message in messages})
+        ready = [message for message in messages if _may_go(message, legs, now)]
+        Leg.objects.bulk_update({message.leg for message in ready}, ["tokens", "tokens_at"])
+        # Counted before any call, so that media that never downloads still runs out of tries.
+        Message.objects.filter(pk__in=[message.pk for message in ready]).update(
+            attempts=F("attempts") + 1
         )
-        return
-    try:
-        wamid = _send(message, now)
-    except ProviderError as error:
-        _handle_failure(message, error)
-        return
-    except Exception:
-        # Nothing went out (WhatsApp's errors are ProviderErrors): try again later, counted.
-        logger.exception("sending message %s failed before it reached WhatsApp", message.pk)
-        _handle_failure(message, ProviderError("internal error", failure=Failure.TRANSIENT))
-        return
-    if wamid:
-        _mark_accepted(message, wamid)
+    for message in ready:
+        message.attempts += 1
+    return ready
 
 
-def _send(message: Message, now) -> str | None:
-    """The send itself; None when the message may not go now (requeued or held)."""
-    if _must_wait(message, now) is not None:
-        return None
-    provider = get_provider()
-    # Counted before any call, so that media that never downloads still runs out of tries.
-    Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
-    media_id = _prepare_media(message, provider)
-    payload = payloads.build(message, media_id=media_id, context_id=_context_id(message))
-    return provider.send(phone_number_id=message.proxy_number.phone_number_id, payload=payload)
-
-
-def _must_wait(message: Message, now) -> str | None:
-    """Put the message back, or hold it, if it may not be sent now; say why."""
-    if outbound_held():
-        _requeue(message, at=None)
-        return "hold"
+def _may_go(message: Message, legs: dict, now) -> bool:
+    """True if the message may be sent now (a token is taken); else it is put back or held."""
     number = message.proxy_number
+    message.leg = leg = legs[(message.contact_id, message.proxy_number_id)]
     if number.backoff_until and number.backoff_until > now:
         _requeue(message, at=number.backoff_until)
-        return "number backoff"
-    with transaction.atomic():
-        leg = leg_lock(contact=message.contact, proxy_number=number)
-        if message.origin != Origin.TEMPLATE and not leg.window_open(now):
-            message_hold_for_window(message, leg)
-            return "window closed"
-        if leg.backoff_until and leg.backoff_until > now:
-            _requeue(message, at=leg.backoff_until)
-            return "pair backoff"
-        ready_at = _take_pair_token(leg, now)
-        if ready_at is not None:
-            _requeue(message, at=ready_at)
-            return "pacing"
-    return None
+        return False
+    if message.origin != Origin.TEMPLATE and not leg.window_open(now):
+        message_hold_for_window(message, leg)
+        return False
+    if leg.backoff_until and leg.backoff_until > now:
+        _requeue(message, at=leg.backoff_until)
+        return False
+    ready_at = _take_pair_token(leg, now)
+    if ready_at is not None:
+        _requeue(message, at=ready_at)
+        return False
+    return True
 
 
 def _take_pair_token(leg: Leg, now):
     """A token bucket per leg: short bursts pass, a long burst is spread out. Returns None
-    when a token was taken, else when the next one will be there. The leg is locked."""
+    when a token was taken (the caller saves the leg), else when the next one will be there."""
     burst = settings.RELAY_PAIR_BURST
     interval = settings.RELAY_PAIR_INTERVAL_SECONDS
     if leg.tokens_at is None:
@@ -168,15 +185,58 @@ def _take_pair_token(leg: Leg, now):
         tokens = min(float(burst), leg.tokens + elapsed / interval)
     if tokens < 1:
         return now + timedelta(seconds=(1 - tokens) * interval)
-    Leg.objects.filter(pk=leg.pk).update(tokens=tokens - 1, tokens_at=now)
+    leg.tokens, leg.tokens_at = tokens - 1, now
     return None
 
 
-def _requeue(message: Message, *, at, error: ProviderError | None = None) -> None:
-    """Back in the queue, due `at`; a failed attempt leaves its error to say why it waits."""
+def _send_all(messages: list[Message]) -> list[tuple[Message, str | ProviderError | None]]:
+    """Send the round, several at a time where the provider allows: each outcome is
+    WhatsApp's id for the message, the error, or None when it was not sent because sending
+    was paused meanwhile. Nothing here touches the database."""
+    if not messages:
+        return []
+    jobs = [(message, _context_id(message)) for message in messages]
+    paused = threading.Event()
+    concurrency = settings.RELAY_SEND_CONCURRENCY if get_provider().sends_in_parallel else 1
+    if concurrency <= 1 or len(jobs) == 1:
+        return [(message, _attempt(message, context, paused)) for message, context in jobs]
+    outcomes = _senders(concurrency).map(lambda job: _attempt(*job, paused), jobs)
+    return [(message, outcome) for (message, _), outcome in zip(jobs, outcomes, strict=True)]
+
+
+@functools.cache
+def _senders(concurrency: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(concurrency, thread_name_prefix="send")
+
+
+def _attempt(message: Message, context_id: str | None, paused: threading.Event):
+    if paused.is_set():
+        return None
+    provider = get_provider()
+    try:
+        media_id = _prepare_media(message, provider)
+        payload = payloads.build(message, media_id=media_id, context_id=context_id)
+        return provider.send(phone_number_id=message.proxy_number.phone_number_id, payload=payload)
+    except ProviderError as error:
+        if error.failure is Failure.HALT:
+            paused.set()  # what has not started yet waits with the rest
+        return error
+    except Exception:
+        # Nothing went out (WhatsApp's errors are ProviderErrors): try again later, counted.
+        logger.exception("sending message %s failed before it reached WhatsApp", message.pk)
+        return ProviderError("internal error", failure=Failure.TRANSIENT)
+
+
+def _requeue(
+    message: Message, *, at, error: ProviderError | None = None, untried: bool = False
+) -> None:
+    """Back in the queue, due `at`; a failed attempt leaves its error to say why it waits.
+    An attempt counted for a send that never started (`untried`) is taken back."""
     fields = {"status": MessageStatus.QUEUED, "next_attempt_at": at}
     if error is not None:
         fields |= {"error_code": error.code, "error_message": error.message}
+    if untried:
+        fields["attempts"] = F("attempts") - 1
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
 
 
@@ -214,39 +274,60 @@ def _context_id(message: Message) -> str | None:
 
 
 @transaction.atomic
-def _mark_accepted(message: Message, wamid: str) -> None:
+def _mark_accepted(accepted: list[tuple[Message, str]]) -> None:
+    """WhatsApp took these messages (with the ids it gave them): one UPDATE for the round."""
+    wamids = Case(*(When(pk=message.pk, then=Value(wamid)) for message, wamid in accepted))
+    messages = [message for message, _ in accepted]
     # A status webhook may have been handled first (it carries our id): progress it recorded
     # stays, whichever came first.
-    Message.objects.filter(pk=message.pk).update(
+    Message.objects.filter(pk__in=[message.pk for message in messages]).update(
         status=Case(
             When(status__in=[MessageStatus.SENDING, MessageStatus.UNCERTAIN], then=Value("sent")),
             default=F("status"),
         ),
-        provider_message_id=Coalesce(F("provider_message_id"), Value(wamid)),
+        provider_message_id=Coalesce(F("provider_message_id"), wamids),
         sent_at=Coalesce(F("sent_at"), Value(timezone.now())),
         error_code=None,
         error_message="",
     )
-    # A success ends any backoff (rarely in force: the filters keep this to reads).
-    ProxyNumber.objects.filter(pk=message.proxy_number_id, backoff_level__gt=0).update(
-        backoff_level=0
-    )
-    Leg.objects.filter(
-        contact=message.contact_id, proxy_number=message.proxy_number_id, backoff_level__gt=0
-    ).update(backoff_level=0)
-    timeline_record(EventKind.MESSAGE_SENT, message=message, origin=message.origin)
-    message_source_settled(message, MessageStatus.RELAYED)
+    _end_backoffs(messages)
+    with timeline_batch():
+        for message in messages:
+            timeline_record(EventKind.MESSAGE_SENT, message=message, origin=message.origin)
+        messages_sources_settled(messages, MessageStatus.RELAYED)
+
+
+def _end_backoffs(messages: list[Message]) -> None:
+    """A success ends the backoff of its number and its leg (rarely in force: these are the
+    rows as the round read them)."""
+    numbers = {m.proxy_number_id for m in messages if m.proxy_number.backoff_level}
+    if numbers:
+        ProxyNumber.objects.filter(pk__in=numbers).update(backoff_level=0)
+    legs = {m.leg.pk for m in messages if m.leg.backoff_level}
+    if legs:
+        Leg.objects.filter(pk__in=legs).update(backoff_level=0)
 
 
 def message_source_settled(copy: Message, status: str, reason: str = "") -> None:
     """A relayed copy was sent (or failed for good): so was its source message."""
-    if copy.origin != Origin.RELAYED or copy.source_id is None:
+    messages_sources_settled([copy], status, reason)
+
+
+def messages_sources_settled(copies: list[Message], status: str, reason: str = "") -> None:
+    """Relayed copies were sent (or failed for good): so were their source messages, those
+    that still waited for it."""
+    copy_of = {c.source_id: c for c in copies if c.origin == Origin.RELAYED and c.source_id}
+    if not copy_of:
         return
-    pending = Message.objects.filter(pk=copy.source_id, status=MessageStatus.PENDING)
-    if not pending.update(status=status, status_reason=reason):
+    pending = Message.objects.filter(pk__in=copy_of, status=MessageStatus.PENDING)
+    settled = list(pending.select_for_update().values_list("pk", flat=True))
+    if not settled:
         return
+    Message.objects.filter(pk__in=settled).update(status=status, status_reason=reason)
     if status == MessageStatus.RELAYED:
-        timeline_record(EventKind.MESSAGE_RELAYED, message=copy.source, copy_id=copy.pk)
+        for source_id in settled:
+            copy = copy_of[source_id]
+            timeline_record(EventKind.MESSAGE_RELAYED, message=copy.source, copy_id=copy.pk)
 
 
 @transaction.atomic
@@ -279,8 +360,8 @@ def _handle_failure(message: Message, error: ProviderError) -> None:
             backoff_level=leg.backoff_level + 1, backoff_until=until
         )
         _requeue(message, at=until)
-    elif failure is Failure.TRANSIENT and message.attempts + 1 < settings.RELAY_MAX_SEND_ATTEMPTS:
-        _requeue(message, at=now + _backoff(2 ** (message.attempts + 1)), error=error)
+    elif failure is Failure.TRANSIENT and message.attempts < settings.RELAY_MAX_SEND_ATTEMPTS:
+        _requeue(message, at=now + _backoff(2**message.attempts), error=error)
     else:
         message_fail(
             message=message, code=error.code, reason=error.message, notice=error.tell_sender

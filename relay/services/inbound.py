@@ -23,7 +23,11 @@ from relay.choices import (
 from relay.inserts import insert_unless_present
 from relay.models import Leg, Message, Participant, ProxyNumber
 from relay.services import relaying, threads
-from relay.services.contacts import contact_change_number, contact_for_sender
+from relay.services.contacts import (
+    contact_change_number,
+    contact_for_sender,
+    contacts_prefetch,
+)
 from relay.services.messages import (
     inbound_reject,
     message_bind,
@@ -33,7 +37,7 @@ from relay.services.messages import (
 from relay.services.queueing import notice_send
 from relay.services.sessions import session_touch
 from relay.services.statuses import unix_time
-from relay.services.windows import leg_lock, leg_window_opened
+from relay.services.windows import leg_lock, leg_window_opened, legs_prefetch
 from relay.timeline import timeline_batch, timeline_record
 
 RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "button", "reaction"}
@@ -92,6 +96,16 @@ def inbound_receive(
             return None  # delivered before: already handled
         _run(STEPS, Inbound(message, raw, cleaned))
     return message
+
+
+def inbound_prefetch(senders: list[tuple[ProxyNumber, str | None]]) -> None:
+    """Read ahead, for a round of messages (number, sender's wa_id), the rows their steps
+    look up: contacts, legs (locked), sessions (relay/prefetch.py)."""
+    contacts = contacts_prefetch({wa_id for _, wa_id in senders if wa_id})
+    pairs = {(contacts[wa_id].pk, number.pk) for number, wa_id in senders if wa_id in contacts}
+    if pairs:
+        legs_prefetch(pairs)
+        threads.bindings_prefetch(pairs)
 
 
 @transaction.atomic

@@ -3,11 +3,15 @@ between several: the reply context, a #tag, or the "which booking?" list."""
 
 import re
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 
+from django.db.models import Q
 from django.utils import timezone
 
 from relay.choices import Direction, EventKind, MessageStatus, Origin, RejectReason, TextKey
 from relay.models import Message, Participant
+from relay.prefetch import prefetch_put, prefetch_take
 from relay.selectors import reader_language
 from relay.services.messages import inbound_reject, message_bind, message_set_status
 from relay.services.queueing import notice_queue
@@ -91,21 +95,35 @@ def message_quoted(message: Message, wamid: str | None = None) -> Message | None
     ).first()
 
 
-def _live_candidates(message: Message) -> list[Participant]:
-    """The live bindings of the message's pair, each with the other side of its session
-    (`counterpart`), in one query."""
-    sessions = Participant.objects.filter(
-        contact=message.contact_id, proxy_number=message.proxy_number_id, active=True
-    ).values("session")
-    everyone = list(
+def bindings_prefetch(pairs: set[tuple[int, int]]) -> None:
+    """Read the sessions of a round's pairs (contact id, proxy number id) in one query
+    (relay/prefetch.py)."""
+    everyone = _sessions_of(reduce(or_, (Q(contact=c, proxy_number=n) for c, n in pairs)))
+    for pair in pairs:
+        sessions = {p.session_id for p in everyone if (p.contact_id, p.proxy_number_id) == pair}
+        prefetch_put("bindings", pair, [p for p in everyone if p.session_id in sessions])
+
+
+def _sessions_of(bindings: Q) -> list[Participant]:
+    """Everyone in the sessions where `bindings` match an active participant."""
+    sessions = Participant.objects.filter(bindings, active=True).values("session")
+    return list(
         Participant.objects.filter(session__in=sessions).select_related(
             "session__partner", "session__pool", "contact", "proxy_number"
         )
     )
+
+
+def _live_candidates(message: Message) -> list[Participant]:
+    """The live bindings of the message's pair, each with the other side of its session
+    (`counterpart`), in one query."""
+    pair = (message.contact_id, message.proxy_number_id)
+    everyone = prefetch_take("bindings", pair)
+    if everyone is None:
+        everyone = _sessions_of(Q(contact=pair[0], proxy_number=pair[1]))
     candidates = []
     for participant in everyone:
-        pair = (participant.contact_id, participant.proxy_number_id)
-        if not participant.active or pair != (message.contact_id, message.proxy_number_id):
+        if not participant.active or (participant.contact_id, participant.proxy_number_id) != pair:
             continue
         others = [p for p in everyone if p.session_id == participant.session_id]
         participant.counterpart = next((p for p in others if p.pk != participant.pk), None)

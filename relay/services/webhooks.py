@@ -18,12 +18,13 @@ from relay.choices import EventKind, TemplateStatus
 from relay.crypto import encrypt
 from relay.inserts import insert_fast
 from relay.models import MessageTemplate, ProxyNumber, WebhookPayload
+from relay.prefetch import prefetching
 from relay.queue import wake
 from relay.services.alerts import alert_raise
-from relay.services.inbound import inbound_receive
+from relay.services.inbound import inbound_prefetch, inbound_receive
 from relay.services.statuses import status_apply
 from relay.services.windows import template_approved_again
-from relay.timeline import timeline_record
+from relay.timeline import timeline_batch, timeline_record
 from relay.webhooks.envelope import cleaned
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ WEBHOOK_ATTEMPTS = 10
 LEASE = timedelta(minutes=5)
 RETRY_FIRST_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
+ROUND_ITEMS_PER_PAYLOAD = 10
 
 
 @dataclass
@@ -65,11 +67,49 @@ def webhook_store(*, body: bytes, conversation: str | None = None) -> int:
 
 
 def webhooks_process_due(*, limit: int) -> int:
-    """Claim up to `limit` due payloads, new ones first, and handle them; how many."""
+    """Claim up to `limit` due payloads, new ones first, and handle them; how many. Small
+    payloads of messages are handled together, as a round in one transaction; any other
+    payload, and each of the round's if the round fails, is handled on its own."""
     payloads = _claim(limit)
-    for payload in payloads:
-        webhook_process(payload=payload)
+    numbers: dict[str, ProxyNumber | None] = {}
+    parsed = [(payload, list(_items(json.loads(payload.body), numbers))) for payload in payloads]
+    together = [(payload, items) for payload, items in parsed if _fits_a_round(payload, items)]
+    handled = {payload.pk for payload, _ in together} if _handle_round(together) else set()
+    for payload, items in parsed:
+        if payload.pk not in handled:
+            webhook_process(payload=payload, items=items)
     return len(payloads)
+
+
+def _fits_a_round(payload: WebhookPayload, items: list[Item]) -> bool:
+    """A first try at a small payload of messages (statuses, which update what the sending
+    loops update, are handled on their own)."""
+    small = 0 < len(items) <= ROUND_ITEMS_PER_PAYLOAD
+    return payload.attempts == 1 and small and all(item.kind == "message" for item in items)
+
+
+def _handle_round(together: list[tuple[WebhookPayload, list[Item]]]) -> bool:
+    """Handle the payloads' messages in one transaction, with the rows they need read ahead
+    (relay/prefetch.py); False (and nothing changed) if any of them failed."""
+    if len(together) < 2:
+        return False
+    messages = [item for _, items in together for item in items]
+    try:
+        with transaction.atomic(), prefetching(), timeline_batch():
+            inbound_prefetch([(item.number, _sender(item)) for item in messages])
+            for item in messages:
+                _handle(item)
+            WebhookPayload.objects.filter(pk__in=[payload.pk for payload, _ in together]).update(
+                processed_at=timezone.now(), error="", next_attempt_at=None
+            )
+    except Exception:  # the payloads are handled one by one next, each failure logged there
+        logger.info("a round of %s webhook payloads failed; handling each alone", len(together))
+        return False
+    return True
+
+
+def _sender(item: Item) -> str | None:
+    return item.value.get("from") or item.profile.get("wa_id")
 
 
 def _claim(limit: int) -> list[WebhookPayload]:
@@ -95,12 +135,13 @@ def _claim(limit: int) -> list[WebhookPayload]:
     return payloads
 
 
-def webhook_process(*, payload: WebhookPayload) -> None:
+def webhook_process(*, payload: WebhookPayload, items: list[Item] | None = None) -> None:
     """Handle every item of a claimed payload, each on its own, so that a bad one does not
     hold up the others. A payload too large to handle in one slice is continued in the next
     round; one with a failed item is tried again later (items already handled are then
     recognised and skipped), and an operator is told when it never succeeds."""
-    items = list(_items(json.loads(payload.body)))
+    if items is None:
+        items = list(_items(json.loads(payload.body), {}))
     deadline = time.monotonic() + settings.RELAY_WEBHOOK_SLICE_SECONDS
     # Errors of this attempt's earlier slices; a new attempt starts afresh.
     errors = [payload.error] if payload.error and payload.items_done else []
@@ -145,8 +186,9 @@ def _finish(payload: WebhookPayload, errors: list[str]) -> None:
             )
 
 
-def _items(body: dict):
-    """The payload's items in the order Meta sent them, cleaned of what cannot be stored."""
+def _items(body: dict, numbers: dict[str, ProxyNumber | None]):
+    """The payload's items in the order Meta sent them, cleaned of what cannot be stored.
+    `numbers` keeps the proxy numbers looked up, by phone number id."""
     for entry in _list(body.get("entry")):
         for change in _list(_dict(entry).get("changes")):
             field, value = cleaned(_dict(change).get("field"))[0], _dict(_dict(change).get("value"))
@@ -155,7 +197,11 @@ def _items(body: dict):
                 continue
             metadata = cleaned(_dict(value.get("metadata")))[0]
             phone_number_id = str(metadata.get("phone_number_id"))
-            number = ProxyNumber.objects.filter(phone_number_id=phone_number_id).first()
+            if phone_number_id not in numbers:
+                numbers[phone_number_id] = ProxyNumber.objects.filter(
+                    phone_number_id=phone_number_id
+                ).first()
+            number = numbers[phone_number_id]
             contacts = cleaned(_dicts(value, "contacts"))[0]
             profiles = {c.get("wa_id") or c.get("user_id"): c for c in contacts}
             for original in _dicts(value, "messages"):

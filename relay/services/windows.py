@@ -2,11 +2,16 @@
 while it is closed, an approved template invites the recipient back, and what waited follows
 once they write."""
 
+from functools import reduce
+from operator import or_
+
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from relay.choices import Direction, EventKind, MessageStatus, Origin
 from relay.models import WINDOW, Contact, Leg, MaskingPool, Message, MessageTemplate, ProxyNumber
+from relay.prefetch import prefetch_put, prefetch_take
 from relay.queue import wake
 from relay.selectors import contact_language, invitation_template
 from relay.services.alerts import alert_raise
@@ -32,10 +37,33 @@ COPIED_FIELDS = (
 def leg_lock(*, contact: Contact, proxy_number: ProxyNumber) -> Leg:
     """The leg, locked until the transaction ends. Whoever changes its window or holds a
     message on it takes this lock, so a release never misses a message being held."""
-    leg, _ = Leg.objects.select_for_update().get_or_create(
-        contact=contact, proxy_number=proxy_number
-    )
+    leg = prefetch_take("leg", (contact.pk, proxy_number.pk))
+    if leg is None:
+        leg, _ = Leg.objects.select_for_update().get_or_create(
+            contact=contact, proxy_number=proxy_number
+        )
     return leg
+
+
+def legs_prefetch(pairs: set[tuple[int, int]]) -> None:
+    """Lock the legs a round of inbound messages will need, in one query (relay/prefetch.py);
+    they stay locked until the round's transaction ends, as leg_lock's do."""
+    for pair, leg in legs_lock(pairs).items():
+        prefetch_put("leg", pair, leg)
+
+
+def legs_lock(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Leg]:
+    """The legs of several (contact id, proxy number id) pairs, locked in one query, in the
+    order of their ids (two rounds that want the same legs never wait on each other in a
+    circle); a leg not there yet is made."""
+    wanted = reduce(or_, (Q(contact_id=c, proxy_number_id=n) for c, n in pairs))
+    found = Leg.objects.select_for_update().filter(wanted).order_by("pk")
+    legs = {(leg.contact_id, leg.proxy_number_id): leg for leg in found}
+    for contact_id, proxy_number_id in sorted(pairs - legs.keys()):
+        legs[contact_id, proxy_number_id] = Leg.objects.select_for_update().get_or_create(
+            contact_id=contact_id, proxy_number_id=proxy_number_id
+        )[0]
+    return legs
 
 
 @transaction.atomic

@@ -19,6 +19,10 @@ def prefetching():
         _rounds.rows = None
 
 
+def in_a_round() -> bool:
+    return getattr(_rounds, "rows", None) is not None
+
+
 def prefetch_put(kind: str, key, row) -> None:
     rows = getattr(_rounds, "rows", None)
     if rows is not None:

@@ -22,6 +22,7 @@ from relay.choices import (
 )
 from relay.inserts import insert_unless_present
 from relay.models import Leg, Message, Participant, ProxyNumber
+from relay.prefetch import in_a_round
 from relay.services import relaying, threads
 from relay.services.contacts import (
     contact_change_number,
@@ -74,9 +75,9 @@ def inbound_receive(
         with transaction.atomic():
             timeline_record(EventKind.WEBHOOK_MALFORMED_ITEM, proxy_number_id=number.pk)
         return None
-    # savepoint=False: inside a worker's batch, a failure undoes the batch, which is then
-    # handled one item at a time.
-    with transaction.atomic(savepoint=False), timeline_batch():
+    # In a round, a failure undoes the whole round (which is then handled a payload at a
+    # time): no savepoint is needed.
+    with transaction.atomic(savepoint=not in_a_round()), timeline_batch():
         contact = contact_for_sender(
             wa_id=wa_id, bsuid=bsuid, profile_name=(profile.get("profile") or {}).get("name", "")
         )

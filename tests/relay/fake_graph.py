@@ -5,6 +5,7 @@ import hashlib
 import itertools
 import json
 import re
+import threading
 import time
 from collections import deque
 
@@ -30,6 +31,10 @@ class FakeGraph:
         self.uploads: list[dict] = []
         self.failures: deque = deque()  # (http status, error code) answered to the next sends
         self.slow_sends = 0
+        self.answer_after = 0.0  # seconds every send waits before it is answered
+        self.most_in_flight = 0  # the most sends it was answering at once
+        self._in_flight = 0
+        self._counting = threading.Lock()
         self.media: dict[str, bytes] = {}
         self.media_404_once: set[str] = set()
         self.templates: list[dict] = []  # what WhatsApp Manager holds, listed a page at a time
@@ -75,6 +80,17 @@ class FakeGraph:
 
     # Handlers
     def _send(self, request: Request) -> Response:
+        with self._counting:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            time.sleep(self.answer_after)
+            return self._answer_send(request)
+        finally:
+            with self._counting:
+                self._in_flight -= 1
+
+    def _answer_send(self, request: Request) -> Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return _error(401, 190, "Invalid OAuth access token")
         if self.failures:

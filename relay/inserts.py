@@ -1,40 +1,36 @@
-"""Inserting a row unless one with the same unique value is there already, without an error:
-`INSERT ... ON CONFLICT DO NOTHING`. Catching IntegrityError instead makes PostgreSQL log the
-refused statement, with every value it carried (a message's text among them)."""
+"""Single-row writes on the hot path, each with a statement built once per model (and fields):
+building it through the ORM every time costs more than running it. Rows go in as
+Model.save() would put them (no model signals are connected to these tables).
+
+A row that may be there already goes in with `INSERT ... ON CONFLICT DO NOTHING`: catching
+IntegrityError instead makes PostgreSQL log the refused statement, with every value it
+carried (a message's text among them)."""
 
 from functools import cache
 
 from django.db import connection, models
-from django.db.models.constants import OnConflict
 from django.utils import timezone
+
+
+def insert_row(obj: models.Model) -> None:
+    """Insert `obj`; its pk is set."""
+    _insert(obj, unless_present=False)
 
 
 def insert_unless_present(obj: models.Model) -> bool:
     """Insert `obj`; True (and its pk set) if it was inserted, False if it was not because a
     row with one of its unique values exists."""
-    meta = obj._meta
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
-    # The manager's _insert is what Model.save() itself uses; it takes ON CONFLICT.
-    rows = type(obj)._base_manager._insert(
-        [obj], fields=fields, returning_fields=[meta.pk], on_conflict=OnConflict.IGNORE
-    )
-    if not rows or rows[0] is None:
-        return False
-    obj.pk = rows[0][0]
-    obj._state.adding = False
-    obj._state.db = "default"
-    return True
+    return _insert(obj, unless_present=True)
 
 
 def insert_fast(model: type[models.Model], **values) -> int:
-    """Insert a row of `model` with `values` (the other fields take their defaults) in one
-    statement made once per model; its pk. For the webhook, where building the statement
-    and the model instance through the ORM each time costs more than running it."""
-    statement, fields, defaults = _statement(model)
+    """Insert a row of `model` with `values` (the other fields take their defaults); its pk.
+    For the webhook: no model instance is built."""
+    statement, fields = _insert_statement(model, unless_present=False)
     params = [
         field.get_db_prep_save(values[field.name], connection)
         if field.name in values
-        else _fresh_default(field, defaults[field.name])
+        else _default(field)
         for field in fields
     ]
     with connection.cursor() as cursor:
@@ -42,22 +38,89 @@ def insert_fast(model: type[models.Model], **values) -> int:
         return cursor.fetchone()[0]
 
 
-def _fresh_default(field, prepared):
+def update_row(obj: models.Model, *names: str) -> None:
+    """Write the fields `names` of `obj` to its row."""
+    statement, fields = _update_statement(type(obj), names)
+    params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, obj.pk])
+
+
+def update_each(
+    model: type[models.Model],
+    name: str,
+    values: dict,
+    *,
+    where: tuple[str, list] | None = None,
+    **same,
+) -> int:
+    """In one statement, set field `name` of each row (by pk) to its value in `values`, and
+    the fields in `same` to one value in all of them; with `where` (a field, its allowed
+    values), only rows where that field holds one of them. How many rows changed."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    pk, column = quote(meta.pk.column), meta.get_field(name)
+    cases = " ".join(["WHEN %s THEN %s"] * len(values))
+    params = [
+        p
+        for key, value in values.items()
+        for p in (key, column.get_db_prep_save(value, connection))
+    ]
+    assignments = [f"{quote(column.column)} = CASE {pk} {cases} ELSE {quote(column.column)} END"]
+    for other, value in same.items():
+        field = meta.get_field(other)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    condition = f"{pk} IN ({', '.join(['%s'] * len(values))})"
+    params += list(values)
+    if where is not None:
+        field, allowed = meta.get_field(where[0]), where[1]
+        condition += f" AND {quote(field.column)} IN ({', '.join(['%s'] * len(allowed))})"
+        params += allowed
+    statement = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {condition}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def _insert(obj: models.Model, *, unless_present: bool) -> bool:
+    statement, fields = _insert_statement(type(obj), unless_present=unless_present)
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return True
+
+
+def _default(field: models.Field):
     if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
         return field.get_db_prep_save(timezone.now(), connection)
-    return prepared
+    return field.get_db_prep_save(field.get_default(), connection)
 
 
 @cache
-def _statement(model: type[models.Model]) -> tuple[str, list, dict]:
+def _insert_statement(model: type[models.Model], *, unless_present: bool) -> tuple[str, list]:
     meta = model._meta
     fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
+    conflict = " ON CONFLICT DO NOTHING" if unless_present else ""
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
-    defaults = {
-        field.name: field.get_db_prep_save(field.get_default(), connection) for field in fields
-    }
-    return statement, fields, defaults
+    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}){conflict} RETURNING {pk}"  # noqa: S608
+    return statement, fields
+
+
+@cache
+def _update_statement(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, list]:
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s", fields  # noqa: S608

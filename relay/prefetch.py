@@ -1,7 +1,8 @@
 """Rows a worker's round of inbound messages will need, read in one query per table before
-the messages are handled one by one in the round's transaction. Each row is handed out once:
-a second look at the same row reads it again, as it would without a round, so that what an
-earlier message of the round changed is seen."""
+the messages are handled one by one in the round's transaction. Every message of the round
+that needs a row gets the same object, so that what one message changes through it the next
+one sees; sessions, which other paths change too, are read again after any change to one
+(timeline.py forgets them)."""
 
 import threading
 from contextlib import contextmanager
@@ -30,9 +31,9 @@ def prefetch_put(kind: str, key, row) -> None:
 
 
 def prefetch_take(kind: str, key):
-    """The row put under `key`, once; None outside a round or when there is none."""
+    """The row put under `key`; None outside a round or when there is none."""
     rows = getattr(_rounds, "rows", None)
-    return rows.pop((kind, key), None) if rows else None
+    return rows.get((kind, key)) if rows else None
 
 
 def prefetch_forget(kind: str) -> None:

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relay import payloads
 from relay.choices import MEDIA_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
+from relay.inserts import update_each
 from relay.media import MediaProblem, media_problem
 from relay.models import Leg, Message, ProxyNumber
 from relay.providers import get_provider
@@ -45,9 +46,10 @@ FAILABLE = (
 
 def messages_send_due(*, limit: int) -> int:
     """Claim up to `limit` due messages and send them as one round; how many were claimed.
-    Only the oldest waiting message of each conversation (person and number) is due: a later
-    one never overtakes one that waits for a retry, whichever worker claims it. Nothing is
-    claimed while all sending is paused."""
+    A message is never sent while an earlier one of its conversation (person and number)
+    waits for a retry or is being sent, whichever worker holds it; the messages of one
+    conversation in a round go one after the other. Nothing is claimed while all sending is
+    paused."""
     if outbound_held():
         return 0
     messages = _claim(_due(), limit)
@@ -67,28 +69,39 @@ def message_deliver(message_id: int) -> None:
 
 
 def _due():
-    now = timezone.now()
-    earlier = Message.objects.filter(
-        direction=Direction.OUTBOUND,
+    is_due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+    held_back = _in_line().filter(
+        Q(status=MessageStatus.SENDING) | ~is_due,
         contact=OuterRef("contact"),
         proxy_number=OuterRef("proxy_number"),
-        status__in=[MessageStatus.QUEUED, MessageStatus.SENDING],
         pk__lt=OuterRef("pk"),
-    ).exclude(origin=Origin.TEMPLATE)
+    )
     return (
         Message.objects.filter(direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(is_due)
         # An invitation goes ahead of what waits for its answer.
-        .filter(Q(origin=Origin.TEMPLATE) | ~Exists(earlier))
+        .filter(Q(origin=Origin.TEMPLATE) | ~Exists(held_back))
         .order_by("id")
     )
+
+
+def _in_line():
+    """Outbound messages that keep their conversation's order: all but invitations."""
+    return Message.objects.filter(
+        direction=Direction.OUTBOUND, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]
+    ).exclude(origin=Origin.TEMPLATE)
 
 
 def _claim(due, limit: int) -> list[Message]:
     """QUEUED -> SENDING for the rows this worker takes; others skip them."""
     now = timezone.now()
     with transaction.atomic():
-        ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+        locked = list(
+            due.select_for_update(skip_locked=True).values_list(
+                "id", "origin", "contact", "proxy_number"
+            )[:limit]
+        )
+        ids = _first_in_line(locked)
         Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(
             status=MessageStatus.SENDING, sending_started_at=now
         )
@@ -106,6 +119,28 @@ def _claim(due, limit: int) -> list[Message]:
         )
         .order_by("id")
     )
+
+
+def _first_in_line(locked: list[tuple]) -> list[int]:
+    """The ids of `locked` (id, origin, contact, number) that no message outside them comes
+    before in their conversation: one another worker holds, or one not claimed with them."""
+    ids = [id_ for id_, *_ in locked]
+    contacts = {contact for _, _, contact, _ in locked}
+    numbers = {number for _, _, _, number in locked}
+    outside = (
+        _in_line()
+        .filter(contact__in=contacts, proxy_number__in=numbers)
+        .exclude(pk__in=ids)
+        .order_by()
+        .values_list("contact", "proxy_number")
+        .annotate(first=Min("id"))
+    )
+    first_outside = {(contact, number): first for contact, number, first in outside}
+    return [
+        id_
+        for id_, origin, contact, number in locked
+        if origin == Origin.TEMPLATE or id_ < first_outside.get((contact, number), id_ + 1)
+    ]
 
 
 def _deliver(messages: list[Message]) -> None:
@@ -130,7 +165,7 @@ def _deliver(messages: list[Message]) -> None:
     for message, outcome in outcomes:
         if isinstance(outcome, ProviderError):
             _handle_failure(message, outcome)
-        elif outcome is None:  # not sent: sending was paused meanwhile
+        elif outcome is None:  # not tried: it waits behind an earlier one, or for the pause
             _requeue(message, at=None, untried=True)
 
 
@@ -143,7 +178,9 @@ def _ready_to_send(messages: list[Message], now) -> list[Message]:
     with transaction.atomic():
         legs = legs_lock({(message.contact_id, message.proxy_number_id) for message in messages})
         ready = [message for message in messages if _may_go(message, legs, now)]
-        Leg.objects.bulk_update({message.leg for message in ready}, ["tokens", "tokens_at"])
+        spent = {message.leg.pk: message.leg.tokens for message in ready}
+        if spent:
+            update_each(Leg, "tokens", spent, tokens_at=now)
         # Counted before any call, so that media that never downloads still runs out of tries.
         Message.objects.filter(pk__in=[message.pk for message in ready]).update(
             attempts=F("attempts") + 1
@@ -190,18 +227,39 @@ def _take_pair_token(leg: Leg, now):
 
 
 def _send_all(messages: list[Message]) -> list[tuple[Message, str | ProviderError | None]]:
-    """Send the round, several at a time where the provider allows: each outcome is
-    WhatsApp's id for the message, the error, or None when it was not sent because sending
-    was paused meanwhile. Nothing here touches the database."""
-    if not messages:
-        return []
-    jobs = [(message, _context_id(message)) for message in messages]
+    """Send the round, several conversations at a time where the provider allows. Each
+    outcome is WhatsApp's id for the message, the error, or None when it was not tried: an
+    earlier message of its conversation did not go, or sending was paused meanwhile.
+    Nothing here touches the database."""
+    conversations: dict = {}
+    for message in messages:
+        alone = message.origin == Origin.TEMPLATE
+        key = message.pk if alone else (message.contact_id, message.proxy_number_id)
+        conversations.setdefault(key, []).append(message)
     paused = threading.Event()
     concurrency = settings.RELAY_SEND_CONCURRENCY if get_provider().sends_in_parallel else 1
-    if concurrency <= 1 or len(jobs) == 1:
-        return [(message, _attempt(message, context, paused)) for message, context in jobs]
-    outcomes = _senders(concurrency).map(lambda job: _attempt(*job, paused), jobs)
-    return [(message, outcome) for (message, _), outcome in zip(jobs, outcomes, strict=True)]
+    if concurrency <= 1 or len(conversations) <= 1:
+        done = [_send_in_order(each, paused) for each in conversations.values()]
+    else:
+        send = functools.partial(_send_in_order, paused=paused)
+        done = _senders(concurrency).map(send, conversations.values())
+    return [outcome for each in done for outcome in each]
+
+
+def _send_in_order(messages: list[Message], paused: threading.Event) -> list[tuple]:
+    """One conversation's messages, one after the other, until one does not go."""
+    outcomes, sent = [], {}
+    for message in messages:
+        if outcomes and not isinstance(outcomes[-1][1], str):
+            outcomes.append((message, None))
+            continue
+        # A reply to a message sent just before it in this round quotes it by the new id.
+        context_id = _context_id(message) or sent.get(message.reply_to_id)
+        outcome = _attempt(message, context_id, paused)
+        if isinstance(outcome, str):
+            sent[message.pk] = outcome
+        outcomes.append((message, outcome))
+    return outcomes
 
 
 @functools.cache
@@ -276,20 +334,28 @@ def _context_id(message: Message) -> str | None:
 @transaction.atomic
 def _mark_accepted(accepted: list[tuple[Message, str]]) -> None:
     """WhatsApp took these messages (with the ids it gave them): one UPDATE for the round."""
-    wamids = Case(*(When(pk=message.pk, then=Value(wamid)) for message, wamid in accepted))
     messages = [message for message, _ in accepted]
-    # A status webhook may have been handled first (it carries our id): progress it recorded
-    # stays, whichever came first.
-    Message.objects.filter(pk__in=[message.pk for message in messages]).update(
-        status=Case(
-            When(status__in=[MessageStatus.SENDING, MessageStatus.UNCERTAIN], then=Value("sent")),
-            default=F("status"),
-        ),
-        provider_message_id=Coalesce(F("provider_message_id"), wamids),
-        sent_at=Coalesce(F("sent_at"), Value(timezone.now())),
+    now = timezone.now()
+    still_sending = update_each(
+        Message,
+        "provider_message_id",
+        {message.pk: wamid for message, wamid in accepted},
+        where=("status", [MessageStatus.SENDING, MessageStatus.UNCERTAIN]),
+        status=MessageStatus.SENT,
+        sent_at=now,
         error_code=None,
         error_message="",
     )
+    if still_sending < len(accepted):
+        # A status webhook was handled first (it carries our id): the progress it recorded
+        # stays, whichever came first.
+        wamids = Case(*(When(pk=message.pk, then=Value(wamid)) for message, wamid in accepted))
+        Message.objects.filter(pk__in=[message.pk for message in messages]).update(
+            provider_message_id=Coalesce(F("provider_message_id"), wamids),
+            sent_at=Coalesce(F("sent_at"), Value(now)),
+            error_code=None,
+            error_message="",
+        )
     _end_backoffs(messages)
     with timeline_batch():
         for message in messages:

@@ -216,6 +216,7 @@ def out_of_session(inbound: Inbound) -> bool:
     if leg.last_stranger_notice_at and now - leg.last_stranger_notice_at < STRANGER_NOTICE_EVERY:
         return True
     Leg.objects.filter(pk=leg.pk).update(last_stranger_notice_at=now)
+    leg.last_stranger_notice_at = now
     notice_send(contact=message.contact, proxy_number=message.proxy_number, key=TextKey.STRANGER)
     return True
 

@@ -3,6 +3,7 @@ turned out to belong to, a refusal with a short notice to its sender. The steps 
 memory; message_state_save writes it once, when they are done."""
 
 from relay.choices import EventKind, MessageStatus, RejectReason, TextKey
+from relay.inserts import update_row
 from relay.models import Message, Participant
 from relay.services.queueing import notice_send
 from relay.timeline import timeline_record
@@ -19,12 +20,7 @@ def message_bind(message: Message, participant: Participant) -> None:
 
 def message_state_save(message: Message) -> None:
     """Write what the steps decided about the message, in one statement."""
-    Message.objects.filter(pk=message.pk).update(
-        status=message.status,
-        status_reason=message.status_reason,
-        session=message.session_id,
-        participant=message.participant_id,
-    )
+    update_row(message, "status", "status_reason", "session", "participant")
 
 
 def inbound_reject(message: Message, reason: RejectReason, notice: TextKey | None) -> None:

@@ -5,6 +5,7 @@ from django.db import transaction
 from relay import payloads
 from relay.choices import CAPTIONED_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
 from relay.exceptions import SessionNotLive
+from relay.inserts import insert_row
 from relay.models import Contact, Message, Participant, ProxyNumber
 from relay.queue import wake
 from relay.selectors import reader_language
@@ -119,7 +120,7 @@ def _create(
     common: dict, actor: Actor, *, type: str, body: str, payload: dict, reply_to
 ) -> Message:
     participant = common["participant"]
-    message = Message.objects.create(
+    message = Message(
         direction=Direction.OUTBOUND,
         contact=participant.contact,
         proxy_number=participant.proxy_number,
@@ -130,6 +131,7 @@ def _create(
         status=MessageStatus.QUEUED,
         **common,
     )
+    insert_row(message)
     timeline_record(EventKind.MESSAGE_QUEUED, message=message, actor=actor, origin=message.origin)
     return message
 

@@ -268,9 +268,13 @@ def session_touch(*, session: RelaySession) -> bool:
     recently = session.last_interaction_at and now - session.last_interaction_at < TOUCH_EVERY
     if recently and session.status == SessionStatus.ACTIVE and session.expires_at > now:
         return True
-    return RelaySession.objects.filter(pk=session.pk, status__in=LIVE_SESSION_STATUSES).update(
+    touched = RelaySession.objects.filter(pk=session.pk, status__in=LIVE_SESSION_STATUSES).update(
         last_interaction_at=now, expires_at=now + session.ttl, status=SessionStatus.ACTIVE
     )
+    if touched:
+        session.last_interaction_at, session.expires_at = now, now + session.ttl
+        session.status = SessionStatus.ACTIVE
+    return bool(touched)
 
 
 def sessions_expire_lapsed() -> int:

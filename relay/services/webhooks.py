@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from relay.choices import EventKind, TemplateStatus
@@ -67,18 +67,56 @@ def webhook_store(*, body: bytes, conversation: str | None = None) -> int:
 
 
 def webhooks_process_due(*, limit: int) -> int:
-    """Claim up to `limit` due payloads, new ones first, and handle them; how many. Small
-    payloads of messages are handled together, as a round in one transaction; any other
-    payload, and each of the round's if the round fails, is handled on its own."""
+    """Claim up to `limit` due payloads, new ones first, and handle them in the order they
+    came; how many. Small payloads of messages are handled together, as a round in one
+    transaction; any other payload, and each of the round's if the round fails, on its own.
+    After a payload that fails (or is continued later), the rest of its conversation waits
+    for it."""
     payloads = _claim(limit)
     numbers: dict[str, ProxyNumber | None] = {}
     parsed = [(payload, list(_items(json.loads(payload.body), numbers))) for payload in payloads]
-    together = [(payload, items) for payload, items in parsed if _fits_a_round(payload, items)]
-    handled = {payload.pk for payload, _ in together} if _handle_round(together) else set()
-    for payload, items in parsed:
-        if payload.pk not in handled:
-            webhook_process(payload=payload, items=items)
+    waiting_behind: set[str] = set()
+    for batch in _batches(parsed):
+        batch = _without(batch, waiting_behind)
+        if _handle_round(batch):
+            continue
+        for payload, items in batch:
+            if payload.conversation in waiting_behind:
+                _release([payload])
+            elif not webhook_process(payload=payload, items=items) and payload.conversation:
+                waiting_behind.add(payload.conversation)
     return len(payloads)
+
+
+def _batches(parsed: list[tuple[WebhookPayload, list[Item]]]):
+    """Runs of payloads that fit a round, and every other payload alone, in order."""
+    run = []
+    for payload, items in parsed:
+        if _fits_a_round(payload, items):
+            run.append((payload, items))
+            continue
+        if run:
+            yield run
+            run = []
+        yield [(payload, items)]
+    if run:
+        yield run
+
+
+def _without(batch: list, conversations: set[str]) -> list:
+    """The batch, less the payloads of `conversations`, which are given back unhandled."""
+    _release([payload for payload, _ in batch if payload.conversation in conversations])
+    return [
+        (payload, items) for payload, items in batch if payload.conversation not in conversations
+    ]
+
+
+def _release(payloads: list[WebhookPayload]) -> None:
+    """Claimed but not tried: due again, its attempt not counted (it waits behind another)."""
+    if payloads:
+        WebhookPayload.objects.filter(pk__in=[payload.pk for payload in payloads]).update(
+            attempts=F("attempts") - 1, next_attempt_at=None
+        )
 
 
 def _fits_a_round(payload: WebhookPayload, items: list[Item]) -> bool:
@@ -117,29 +155,47 @@ def _claim(limit: int) -> list[WebhookPayload]:
     waiting = WebhookPayload.objects.filter(
         processed_at__isnull=True, attempts__lt=WEBHOOK_ATTEMPTS
     )
-    # A payload waits while an earlier one of its conversation is not done: messages are
-    # relayed in the order they came, whichever worker claims them.
-    earlier = waiting.filter(conversation=OuterRef("conversation"), pk__lt=OuterRef("pk"))
+    is_due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    # Messages are relayed in the order they came, whichever worker claims them: a payload
+    # waits while an earlier one of its conversation waits for a retry or is being handled.
+    held_back = waiting.filter(
+        ~is_due, conversation=OuterRef("conversation"), pk__lt=OuterRef("pk")
+    )
     due = (
-        waiting.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(conversation__isnull=True) | ~Exists(earlier))
+        waiting.filter(is_due)
+        .filter(Q(conversation__isnull=True) | ~Exists(held_back))
         .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
     )
     with transaction.atomic():
-        payloads = list(due.select_for_update(skip_locked=True)[:limit])
+        payloads = _first_in_line(list(due.select_for_update(skip_locked=True)[:limit]), waiting)
         WebhookPayload.objects.filter(pk__in=[p.pk for p in payloads]).update(
             attempts=F("attempts") + 1, next_attempt_at=now + LEASE
         )
     for payload in payloads:
         payload.attempts += 1
-    return payloads
+    return sorted(payloads, key=lambda payload: payload.pk)
 
 
-def webhook_process(*, payload: WebhookPayload, items: list[Item] | None = None) -> None:
+def _first_in_line(locked: list[WebhookPayload], waiting) -> list[WebhookPayload]:
+    """The payloads of `locked` that no waiting payload outside them comes before in their
+    conversation (one another worker holds, or one not claimed with them)."""
+    outside = (
+        waiting.filter(conversation__in={p.conversation for p in locked if p.conversation})
+        .exclude(pk__in=[p.pk for p in locked])
+        .order_by()
+        .values_list("conversation")
+        .annotate(first=Min("id"))
+    )
+    first_outside = dict(outside)
+    return [p for p in locked if p.pk < first_outside.get(p.conversation, p.pk + 1)]
+
+
+def webhook_process(*, payload: WebhookPayload, items: list[Item] | None = None) -> bool:
     """Handle every item of a claimed payload, each on its own, so that a bad one does not
-    hold up the others. A payload too large to handle in one slice is continued in the next
-    round; one with a failed item is tried again later (items already handled are then
-    recognised and skipped), and an operator is told when it never succeeds."""
+    hold up the others; True if it is done. A payload too large to handle in one slice is
+    continued in the next round; one with a failed item is tried again later (items already
+    handled are then recognised and skipped), and an operator is told when it never
+    succeeds."""
     if items is None:
         items = list(_items(json.loads(payload.body), {}))
     deadline = time.monotonic() + settings.RELAY_WEBHOOK_SLICE_SECONDS
@@ -148,9 +204,10 @@ def webhook_process(*, payload: WebhookPayload, items: list[Item] | None = None)
     for index in range(payload.items_done, len(items)):
         if time.monotonic() > deadline and index > payload.items_done:
             _continue_later(payload, index, errors)
-            return
+            return False
         errors += _guarded(items[index], first_attempt=payload.attempts == 1)
     _finish(payload, errors)
+    return not errors
 
 
 def _continue_later(payload: WebhookPayload, index: int, errors: list[str]) -> None:

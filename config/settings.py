@@ -165,12 +165,15 @@ SPECTACULAR_SETTINGS = {
 Q_CLUSTER = {
     "name": "switchboard",
     "orm": "default",
-    "workers": env.int("Q_WORKERS", default=2),
+    "workers": env.int("Q_WORKERS", default=1),
     "timeout": 120,
     "retry": 300,
     "catch_up": False,
     "ack_failures": True,
     "max_attempts": 1,
+    # The cluster runs only the schedules (the relay's own loops do the hot path): looking
+    # for due tasks every second is soon enough.
+    "poll": 1.0,
 }
 if env("Q_REDIS_URL", default=""):
     Q_CLUSTER.pop("orm")

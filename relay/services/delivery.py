@@ -107,16 +107,8 @@ def _claim(due, limit: int) -> list[Message]:
         )
     return list(
         Message.objects.filter(pk__in=ids)
-        .select_related(
-            "contact",
-            "proxy_number",
-            "session__pool__notice_template",
-            "participant",
-            "reply_to",
-            "source__contact",
-            "source__participant",
-            "source__proxy_number",
-        )
+        # What every send needs; what only a failure or a hold needs is read when it comes.
+        .select_related("contact", "proxy_number", "session", "reply_to", "source__participant")
         .order_by("id")
     )
 

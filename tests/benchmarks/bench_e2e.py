@@ -170,7 +170,11 @@ def _report(posts, posted: dict[str, float], graph: "FakeGraph", started: float,
     latencies = sorted(
         sent[text] - posted[text] for text in texts if text in sent and text in posted
     )
-    reordered = _reordered(received)
+    # Posts run concurrently, so two of one conversation may be stored in the other order
+    # than they were posted: what the relay must keep is the order they were stored in.
+    stored = _stored_order()
+    crossed = _reordered([(0, text) for text in stored])
+    reordered = _reordered(received, expected=stored)
     last = max(at for at, _ in received) if received else done
     rate = len(sent) / (last - started) if received else 0
     print(
@@ -184,16 +188,33 @@ def _report(posts, posted: dict[str, float], graph: "FakeGraph", started: float,
             f"p95 {p95 * 1000:.0f} ms"
         )
     print(f"lost {len(lost)}, duplicated {duplicated}, out of order {reordered}")
+    if crossed:
+        print(f"({crossed} posts were stored after a later post of their conversation)")
 
 
-def _reordered(received) -> int:
-    last_seen: dict[str, str] = {}
+def _stored_order() -> list[str]:
+    """The texts in the order the webhook stored them."""
+    from relay.models import WebhookPayload
+
+    texts = []
+    for payload in WebhookPayload.objects.order_by("id"):
+        value = json.loads(payload.body)["entry"][0]["changes"][0]["value"]
+        texts.append(value["messages"][0]["text"]["body"])
+    return texts
+
+
+def _reordered(received, expected: list[str] | None = None) -> int:
+    """Messages that came after a later one of their conversation (later in `expected`, by
+    default in the order they were posted)."""
+    rank = {text: index for index, text in enumerate(expected)} if expected else None
+    last_seen: dict[str, object] = {}
     wrong = 0
     for _, text in received:
         conversation, number = text.split(" #")
-        if last_seen.get(conversation, "") > number:
+        position = rank.get(text, -1) if rank else number
+        if conversation in last_seen and last_seen[conversation] > position:
             wrong += 1
-        last_seen[conversation] = max(number, last_seen.get(conversation, ""))
+        last_seen[conversation] = max(position, last_seen.get(conversation, position))
     return wrong
 
 

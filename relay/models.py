@@ -380,7 +380,9 @@ class Message(models.Model):
                 fields=["contact", "proxy_number", "id"],
                 condition=Q(status__in=["queued", "sending"]),
                 name="messages_to_send",
-            )
+            ),
+            # What is queued, oldest first: a claim reads only the rows it takes.
+            models.Index(fields=["id"], condition=Q(status="queued"), name="messages_queued"),
         ]
 
     def __str__(self) -> str:
@@ -434,6 +436,13 @@ class WebhookPayload(models.Model):
 
     class Meta:
         indexes = [
+            # In the order workers claim them, new payloads first, then retries as they fall
+            # due: a claim reads only the rows it takes.
+            models.Index(
+                fields=["id"],
+                condition=Q(processed_at__isnull=True, next_attempt_at__isnull=True),
+                name="webhooks_new",
+            ),
             models.Index(
                 fields=["next_attempt_at", "id"],
                 condition=Q(processed_at__isnull=True),

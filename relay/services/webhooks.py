@@ -161,13 +161,15 @@ def _claim(limit: int) -> list[WebhookPayload]:
     held_back = waiting.filter(
         ~is_due, conversation=OuterRef("conversation"), pk__lt=OuterRef("pk")
     )
-    due = (
-        waiting.filter(is_due)
-        .filter(Q(conversation__isnull=True) | ~Exists(held_back))
-        .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
-    )
+    due = waiting.filter(Q(conversation__isnull=True) | ~Exists(held_back))
+    # New payloads first, then retries as they fell due (one index each).
+    new = due.filter(next_attempt_at__isnull=True).order_by("id")
+    retries = due.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "id")
     with transaction.atomic():
-        payloads = _first_in_line(list(due.select_for_update(skip_locked=True)[:limit]), waiting)
+        locked = list(new.select_for_update(skip_locked=True)[:limit])
+        if len(locked) < limit:
+            locked += retries.select_for_update(skip_locked=True)[: limit - len(locked)]
+        payloads = _first_in_line(locked, waiting)
         WebhookPayload.objects.filter(pk__in=[p.pk for p in payloads]).update(
             attempts=F("attempts") + 1, next_attempt_at=now + LEASE
         )

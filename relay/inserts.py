@@ -23,6 +23,37 @@ def insert_unless_present(obj: models.Model) -> bool:
     return _insert(obj, unless_present=True)
 
 
+def insert_many_unless_present(objs: list[models.Model], *, unique: str) -> list[models.Model]:
+    """Insert `objs` (of one model) in one statement; the ones inserted, their pks set. One
+    whose `unique` field holds a value taken, by a row there already or by an earlier one of
+    `objs`, is not."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    statement, fields = _insert_statement(model, unless_present=True)
+    head, _, tail = statement.partition(" VALUES ")
+    row, _, returning = tail.partition(" ON CONFLICT DO NOTHING RETURNING ")
+    key = model._meta.get_field(unique)
+    rows = ", ".join([row] * len(objs))
+    statement = f"{head} VALUES {rows} ON CONFLICT DO NOTHING RETURNING {returning}, "
+    statement += connection.ops.quote_name(key.column)
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for obj in objs
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        pks = {value: pk for pk, value in cursor.fetchall()}
+    inserted = []
+    for obj in objs:
+        pk = pks.pop(getattr(obj, key.attname), None)
+        if pk is not None:
+            _saved(obj, pk)
+            inserted.append(obj)
+    return inserted
+
+
 def insert_fast(model: type[models.Model], **values) -> int:
     """Insert a row of `model` with `values` (the other fields take their defaults); its pk.
     For the webhook: no model instance is built."""
@@ -91,10 +122,14 @@ def _insert(obj: models.Model, *, unless_present: bool) -> bool:
         row = cursor.fetchone()
     if row is None:
         return False
-    obj.pk = row[0]
+    _saved(obj, row[0])
+    return True
+
+
+def _saved(obj: models.Model, pk) -> None:
+    obj.pk = pk
     obj._state.adding = False
     obj._state.db = connection.alias
-    return True
 
 
 def _default(field: models.Field):

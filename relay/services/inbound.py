@@ -20,9 +20,9 @@ from relay.choices import (
     SessionMode,
     TextKey,
 )
-from relay.inserts import insert_unless_present
-from relay.models import Leg, Message, Participant, ProxyNumber
-from relay.prefetch import in_a_round
+from relay.inserts import insert_many_unless_present, insert_unless_present
+from relay.models import Contact, Leg, Message, Participant, ProxyNumber
+from relay.prefetch import in_a_round, prefetch_put, prefetch_take
 from relay.services import relaying, threads
 from relay.services.contacts import (
     contact_change_number,
@@ -46,6 +46,7 @@ RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "butto
 # encrypted, says that) and not `system` notices, which carry old and new numbers.
 KEPT_FIELDS = ("id", "timestamp", "type", "context", "errors")
 STRANGER_NOTICE_EVERY = timedelta(hours=1)
+DELIVERED_BEFORE = object()  # a message its round found stored already
 WINDOW_KEPT_WITHIN = timedelta(minutes=1)
 
 
@@ -81,32 +82,53 @@ def inbound_receive(
         contact = contact_for_sender(
             wa_id=wa_id, bsuid=bsuid, profile_name=(profile.get("profile") or {}).get("name", "")
         )
-        message = Message(
-            direction=Direction.INBOUND,
-            origin=Origin.PARTICIPANT,
-            contact=contact,
-            proxy_number=number,
-            type=_type_of(raw),
-            body=_text_of(raw),
-            payload=_kept(raw),
-            provider_message_id=str(raw["id"]),
-            status=MessageStatus.RECEIVED,
-            wa_timestamp=unix_time(raw.get("timestamp")),
-        )
-        if not insert_unless_present(message):
-            return None  # delivered before: already handled
+        message = prefetch_take("stored", str(raw["id"]))
+        if message is None:
+            message = _message_from(raw, contact=contact, number=number)
+            if not insert_unless_present(message):
+                return None  # delivered before: already handled
+        elif message is DELIVERED_BEFORE:
+            return None
+        else:  # stored ahead with the rest of its round
+            prefetch_put("stored", message.provider_message_id, DELIVERED_BEFORE)
         _run(STEPS, Inbound(message, raw, cleaned))
     return message
 
 
-def inbound_prefetch(senders: list[tuple[ProxyNumber, str | None]]) -> None:
-    """Read ahead, for a round of messages (number, sender's wa_id), the rows their steps
-    look up: contacts, legs (locked), sessions (relay/prefetch.py)."""
-    contacts = contacts_prefetch({wa_id for _, wa_id in senders if wa_id})
-    pairs = {(contacts[wa_id].pk, number.pk) for number, wa_id in senders if wa_id in contacts}
-    if pairs:
-        legs_prefetch(pairs)
-        threads.bindings_prefetch(pairs)
+def inbound_prefetch(items: list[tuple[ProxyNumber, dict, dict]]) -> None:
+    """For a round of messages (number, Meta's item, the sender's profile): read ahead the
+    rows their steps look up (contacts, legs, locked, and sessions), and store the messages
+    of senders already known in one statement (relay/prefetch.py)."""
+    senders = [raw.get("from") or profile.get("wa_id") for _, raw, profile in items]
+    contacts = contacts_prefetch({wa_id for wa_id in senders if wa_id})
+    ahead = [
+        _message_from(raw, contact=contacts[wa_id], number=number)
+        for (number, raw, _), wa_id in zip(items, senders, strict=True)
+        if wa_id in contacts and raw.get("id")
+    ]
+    if not ahead:
+        return
+    legs_prefetch({(message.contact_id, message.proxy_number_id) for message in ahead})
+    threads.bindings_prefetch({(message.contact_id, message.proxy_number_id) for message in ahead})
+    stored = set(insert_many_unless_present(ahead, unique="provider_message_id"))
+    for message in ahead:
+        value = message if message in stored else DELIVERED_BEFORE
+        prefetch_put("stored", message.provider_message_id, value)
+
+
+def _message_from(raw: dict, *, contact: Contact, number: ProxyNumber) -> Message:
+    return Message(
+        direction=Direction.INBOUND,
+        origin=Origin.PARTICIPANT,
+        contact=contact,
+        proxy_number=number,
+        type=_type_of(raw),
+        body=_text_of(raw),
+        payload=_kept(raw),
+        provider_message_id=str(raw["id"]),
+        status=MessageStatus.RECEIVED,
+        wa_timestamp=unix_time(raw.get("timestamp")),
+    )
 
 
 @transaction.atomic

@@ -134,7 +134,7 @@ def _handle_round(together: list[tuple[WebhookPayload, list[Item]]]) -> bool:
     messages = [item for _, items in together for item in items]
     try:
         with transaction.atomic(), prefetching(), timeline_batch():
-            inbound_prefetch([(item.number, _sender(item)) for item in messages])
+            inbound_prefetch([(item.number, item.value, item.profile) for item in messages])
             for item in messages:
                 _handle(item)
             WebhookPayload.objects.filter(pk__in=[payload.pk for payload, _ in together]).update(
@@ -144,10 +144,6 @@ def _handle_round(together: list[tuple[WebhookPayload, list[Item]]]) -> bool:
         logger.info("a round of %s webhook payloads failed; handling each alone", len(together))
         return False
     return True
-
-
-def _sender(item: Item) -> str | None:
-    return item.value.get("from") or item.profile.get("wa_id")
 
 
 def _claim(limit: int) -> list[WebhookPayload]:

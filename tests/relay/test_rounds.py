@@ -39,7 +39,11 @@ def store(session, *bodies: str) -> None:
     """The session's customer wrote `bodies`, in one webhook; it is stored, not handled."""
     number = participant(session, "customer").proxy_number
     customer = participant(session, "customer").contact.phone
-    items = [wa.message(customer, body=body) for body in bodies]
+    post(number, [wa.message(customer, body=body) for body in bodies])
+
+
+def post(number, items: list[dict]) -> None:
+    """A webhook with `items` to `number` is stored, not handled."""
     payload = wa.encode(wa.envelope(number.phone_number_id, messages=items))
     response = Client().post(
         "/webhooks/whatsapp/",
@@ -84,6 +88,31 @@ def test_two_messages_of_one_sender_in_a_round_are_both_relayed_in_order(db, ses
 
     assert copies_to_partner() == ["first", "second", "other"]
     assert WebhookPayload.objects.filter(processed_at__isnull=True).count() == 0
+
+
+def test_a_message_delivered_twice_in_one_round_is_relayed_once(db, sessions):
+    number = participant(sessions[0], "customer").proxy_number
+    item = wa.message(CUSTOMERS[0], body="only once")
+    for _ in range(2):
+        post(number, [item])
+    store(sessions[1], "other")
+
+    assert webhooks_process_due(limit=50) == 3
+    assert copies_to_partner() == ["only once", "other"]
+    assert Message.objects.filter(provider_message_id=item["id"]).count() == 1
+
+
+def test_a_round_takes_in_a_sender_it_has_never_seen(db, sessions):
+    stranger = "+14155550199"
+    number = participant(sessions[0], "customer").proxy_number
+    post(number, [wa.message(stranger)])
+    store(sessions[1], "known")
+
+    webhooks_process_due(limit=50)
+
+    assert copies_to_partner() == ["known"]
+    unknown = Message.objects.get(direction="in", status=MessageStatus.OUT_OF_SESSION)
+    assert unknown.contact.phone == stranger
 
 
 def test_a_failing_message_sends_its_round_back_to_one_payload_at_a_time(

@@ -383,6 +383,12 @@ class Message(models.Model):
             ),
             # What is queued, oldest first: a claim reads only the rows it takes.
             models.Index(fields=["id"], condition=Q(status="queued"), name="messages_queued"),
+            # What holds the rest of its conversation back: a send in flight, a retry to come.
+            models.Index(
+                fields=["contact", "proxy_number", "id"],
+                condition=Q(status="sending") | Q(status="queued", next_attempt_at__isnull=False),
+                name="messages_holding_back",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -452,6 +458,12 @@ class WebhookPayload(models.Model):
                 fields=["conversation", "id"],
                 condition=Q(processed_at__isnull=True),
                 name="webhooks_by_conversation",
+            ),
+            # What holds the rest of its conversation back: one being handled, a retry to come.
+            models.Index(
+                fields=["conversation", "id"],
+                condition=Q(processed_at__isnull=True, next_attempt_at__isnull=False),
+                name="webhooks_holding_back",
             ),
         ]
 

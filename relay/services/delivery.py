@@ -69,9 +69,11 @@ def message_deliver(message_id: int) -> None:
 
 
 def _due():
-    is_due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+    now = timezone.now()
+    is_due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    waits = Q(status=MessageStatus.QUEUED, next_attempt_at__gt=now)
     held_back = _in_line().filter(
-        Q(status=MessageStatus.SENDING) | ~is_due,
+        Q(status=MessageStatus.SENDING) | waits,
         contact=OuterRef("contact"),
         proxy_number=OuterRef("proxy_number"),
         pk__lt=OuterRef("pk"),
@@ -116,12 +118,14 @@ def _claim(due, limit: int) -> list[Message]:
 def _first_in_line(locked: list[tuple]) -> list[int]:
     """The ids of `locked` (id, origin, contact, number) that no message outside them comes
     before in their conversation: one another worker holds, or one not claimed with them."""
+    if not locked:
+        return []
     ids = [id_ for id_, *_ in locked]
     contacts = {contact for _, _, contact, _ in locked}
     numbers = {number for _, _, _, number in locked}
     outside = (
         _in_line()
-        .filter(contact__in=contacts, proxy_number__in=numbers)
+        .filter(contact__in=contacts, proxy_number__in=numbers, pk__lt=max(ids))
         .exclude(pk__in=ids)
         .order_by()
         .values_list("contact", "proxy_number")

@@ -151,11 +151,10 @@ def _claim(limit: int) -> list[WebhookPayload]:
     waiting = WebhookPayload.objects.filter(
         processed_at__isnull=True, attempts__lt=WEBHOOK_ATTEMPTS
     )
-    is_due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     # Messages are relayed in the order they came, whichever worker claims them: a payload
     # waits while an earlier one of its conversation waits for a retry or is being handled.
     held_back = waiting.filter(
-        ~is_due, conversation=OuterRef("conversation"), pk__lt=OuterRef("pk")
+        next_attempt_at__gt=now, conversation=OuterRef("conversation"), pk__lt=OuterRef("pk")
     )
     due = waiting.filter(Q(conversation__isnull=True) | ~Exists(held_back))
     # New payloads first, then retries as they fell due (one index each).
@@ -177,9 +176,14 @@ def _claim(limit: int) -> list[WebhookPayload]:
 def _first_in_line(locked: list[WebhookPayload], waiting) -> list[WebhookPayload]:
     """The payloads of `locked` that no waiting payload outside them comes before in their
     conversation (one another worker holds, or one not claimed with them)."""
+    if not locked:
+        return []
+    ids = [p.pk for p in locked]
     outside = (
-        waiting.filter(conversation__in={p.conversation for p in locked if p.conversation})
-        .exclude(pk__in=[p.pk for p in locked])
+        waiting.filter(
+            conversation__in={p.conversation for p in locked if p.conversation}, pk__lt=max(ids)
+        )
+        .exclude(pk__in=ids)
         .order_by()
         .values_list("conversation")
         .annotate(first=Min("id"))

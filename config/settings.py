@@ -92,12 +92,16 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE",
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the statement, and a statement that repeats is prepared
-    # (planned once per connection: for the relay's joins, planning costs more than running).
+    # (parsed once per connection).
     # Behind a pooler in transaction mode, set DATABASE_PREPARE_THRESHOLD=0 to prepare none.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options.setdefault("server_side_binding", True)
     prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     options.setdefault("prepare_threshold", prepare_threshold or None)
+    if prepare_threshold:
+        # Still planned for each run's values: a plan made once for all values misjudges the
+        # claims, whose best plan depends on how much is waiting.
+        options.setdefault("options", "-c plan_cache_mode=force_custom_plan")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share one file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {

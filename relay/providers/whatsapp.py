@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import os
 import threading
 
 import requests
@@ -45,6 +46,12 @@ def http_session() -> requests.Session:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         session.headers["User-Agent"] = "Switchboard/1.0"
+        # The proxy and CA settings of the environment are read once here, not on every send.
+        session.proxies = requests.utils.get_environ_proxies(settings.WHATSAPP_API_BASE)
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
+            "CURL_CA_BUNDLE", True
+        )
+        session.trust_env = False
         _sessions.session, _sessions.token = session, token
     return _sessions.session
 

@@ -1,9 +1,13 @@
-"""Benchmark: how fast the webhook acknowledges deliveries, and how fast the relay works
-through them, on a throwaway test database. Prints numbers; asserts nothing.
+"""Benchmark: the relay's own work in one process, on a throwaway test database. The webhook
+acknowledges a backlog of messages spread over several conversations (nothing is handled
+yet), then one worker loop works through it with the console provider. Prints the rate, the
+CPU spent per message by the worker and by its database connection, and the statements per
+message; asserts nothing.
 
-    .venv/bin/python -m tests.benchmarks.bench_relay [--messages 300]
+    .venv/bin/python -m tests.benchmarks.bench_relay [--messages 2000] [--sessions 20]
 
-Uses DATABASE_URL like the tests (SQLite when unset) and the console provider.
+Uses DATABASE_URL like the tests (SQLite when unset). The database's CPU is read from its
+process when it runs on this machine (PostgreSQL on loopback).
 """
 
 import argparse
@@ -22,42 +26,40 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import setup_test_environment
-from django.utils.module_loading import import_string
-from django_q.conf import Conf
+from django.utils import timezone
 
-from relay import queue
-from relay.models import MaskingPool, MessageTemplate, ProxyNumber, WebhookPayload
+from relay import worker
+from relay.models import Leg, MaskingPool, Message, ProxyNumber
 from relay.services.sessions import PartyInput, session_open
-from relay.services.webhooks import webhook_process
 from routing.services import PartnerContactInput, partner_create
 from tests.relay import wa
+
+UNPACED = {"RELAY_PAIR_BURST": 10**6, "RELAY_PAIR_INTERVAL_SECONDS": 0.001}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=300)
-    count = parser.parse_args().messages
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--sessions", type=int, default=20)
+    options = parser.parse_args()
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        with override_settings(RELAY_PROVIDER="console", ALLOWED_HOSTS=["testserver"]):
-            run(count)
+        with override_settings(RELAY_PROVIDER="console", ALLOWED_HOSTS=["testserver"], **UNPACED):
+            run(options.messages, options.sessions)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
-def run(count: int) -> None:
-    session = _demo_session()
-    number = session.participants.get(role="customer").proxy_number
+def run(count: int, sessions: int) -> None:
+    senders = _sessions(sessions)
     client = Client()
     latencies = []
-    # Acknowledgement only: the worker's queue fills, nothing is processed yet.
-    Conf.SYNC = False
-    try:
-        for i in range(count):
-            item = wa.message("+14155550123", body=f"message {i}")
-            body = wa.encode(wa.envelope(number.phone_number_id, messages=[item]))
+    with override_settings(RELAY_INLINE_WORK=False):  # acknowledge only: nothing is handled yet
+        for n in range(count):
+            phone, number = senders[n % sessions]
+            body = wa.encode(wa.envelope(number, messages=[wa.message(phone, body=f"m {n}")]))
             started = time.perf_counter()
             response = client.post(
                 "/webhooks/whatsapp/",
@@ -67,42 +69,74 @@ def run(count: int) -> None:
             )
             latencies.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.status_code
-            _progress("acknowledge", i + 1, count)
-    finally:
-        Conf.SYNC = True
+            _progress("acknowledge", n + 1, count)
     _report_latency(latencies)
 
-    payload_ids = list(WebhookPayload.objects.values_list("id", flat=True))
-    # The relay's own work, without the queue's per-task bookkeeping: tasks run in-process.
-    queue.async_task = lambda path, *args: import_string(path)(*args)
-    started = time.perf_counter()
-    for i, payload_id in enumerate(payload_ids):
-        webhook_process(payload_id=payload_id)
-        _progress("relay", i + 1, len(payload_ids))
-    elapsed = time.perf_counter() - started
+    database_cpu = _database_cpu()
+    cpu, started = time.process_time(), time.perf_counter()
+    statements = []
+    with connection.execute_wrapper(lambda execute, *args: statements.append(1) or execute(*args)):
+        worker.drain()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    relayed = Message.objects.filter(direction="out", status="sent").count()
     print(
-        f"relay: {len(payload_ids)} inbound messages handled in {elapsed:.2f} s "
-        f"({len(payload_ids) / elapsed:.0f}/s, {connection.vendor})"
+        f"relay: {relayed} of {count} messages relayed in {elapsed:.2f} s "
+        f"({relayed / elapsed:.0f}/s, one loop, {connection.vendor})"
     )
+    per_message = f"worker {cpu / count * 1000:.2f} ms"
+    if database_cpu is not None:
+        per_message += f", database {(_database_cpu() - database_cpu) / count * 1000:.2f} ms"
+    print(f"CPU per message: {per_message}; statements per message {len(statements) / count:.1f}")
 
 
-def _demo_session():
-    template = MessageTemplate.objects.create(name="new_message_notice")
-    pool = MaskingPool.objects.create(name="bench", notice_template=template)
-    ProxyNumber.objects.create(pool=pool, e164="+15550001001", phone_number_id="1001")
-    partner = partner_create(
-        code="loc-a",
-        name="Downtown Hub",
-        kind="location",
-        contacts=[PartnerContactInput(name="Ana", phone="+447700900123", role="manager")],
-    )
-    return session_open(
-        external_ref="BK-1",
-        workflow="booking",
-        customer=PartyInput(name="Sam", phone="+14155550123"),
-        partner=partner,
-        pool=pool,
-    )
+def _sessions(count: int) -> list[tuple[str, str]]:
+    """Sessions with a partner each, both windows open: (customer phone, proxy number id)."""
+    pool = MaskingPool.objects.create(name="bench")
+    for n in range(10):
+        ProxyNumber.objects.create(
+            pool=pool, e164=f"+1555000{1001 + n}", phone_number_id=str(1001 + n)
+        )
+    senders = []
+    for n in range(count):
+        partner = partner_create(
+            code=f"loc-{n}",
+            name=f"Hub {n}",
+            kind="location",
+            contacts=[PartnerContactInput(name="Manager", phone=f"+4477009{n:05d}")],
+        )
+        phone = f"+1415555{n:04d}"
+        session = session_open(
+            external_ref=f"BK-{n}",
+            workflow="booking",
+            customer=PartyInput(name=f"Customer {n}", phone=phone),
+            partner=partner,
+            pool=pool,
+        )
+        senders.append(
+            (phone, session.participants.get(role="customer").proxy_number.phone_number_id)
+        )
+        for participant in session.participants.all():
+            Leg.objects.update_or_create(
+                contact=participant.contact,
+                proxy_number=participant.proxy_number,
+                defaults={"last_inbound_at": timezone.now()},
+            )
+    return senders
+
+
+def _database_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL process, when it runs on this machine."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _report_latency(latencies: list[float]) -> None:

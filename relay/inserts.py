@@ -1,5 +1,5 @@
-"""Single-row writes on the hot path, each with a statement built once per model (and fields):
-building it through the ORM every time costs more than running it. Rows go in as
+"""Writes on the hot path, each with a statement built once per model (and fields): building
+it through the ORM every time costs more than running it. Rows go in as
 Model.save() would put them (no model signals are connected to these tables).
 
 A row that may be there already goes in with `INSERT ... ON CONFLICT DO NOTHING`: catching
@@ -23,28 +23,23 @@ def insert_unless_present(obj: models.Model) -> bool:
     return _insert(obj, unless_present=True)
 
 
+def insert_many(objs: list[models.Model]) -> None:
+    """Insert `objs` (of one model) in one statement; their pks are set."""
+    for obj in objs:  # a related object saved after it was assigned gives its pk now
+        obj._prepare_related_fields_for_save(operation_name="insert_many")
+    if objs:
+        for obj, (pk,) in zip(objs, _insert_many(objs, unless_present=False), strict=True):
+            _saved(obj, pk)
+
+
 def insert_many_unless_present(objs: list[models.Model], *, unique: str) -> list[models.Model]:
     """Insert `objs` (of one model) in one statement; the ones inserted, their pks set. One
     whose `unique` field holds a value taken, by a row there already or by an earlier one of
     `objs`, is not."""
     if not objs:
         return []
-    model = type(objs[0])
-    statement, fields = _insert_statement(model, unless_present=True)
-    head, _, tail = statement.partition(" VALUES ")
-    row, _, returning = tail.partition(" ON CONFLICT DO NOTHING RETURNING ")
-    key = model._meta.get_field(unique)
-    rows = ", ".join([row] * len(objs))
-    statement = f"{head} VALUES {rows} ON CONFLICT DO NOTHING RETURNING {returning}, "
-    statement += connection.ops.quote_name(key.column)
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for obj in objs
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        pks = {value: pk for pk, value in cursor.fetchall()}
+    key = type(objs[0])._meta.get_field(unique)
+    pks = {value: pk for pk, value in _insert_many(objs, unless_present=True, returning=key)}
     inserted = []
     for obj in objs:
         pk = pks.pop(getattr(obj, key.attname), None)
@@ -52,6 +47,60 @@ def insert_many_unless_present(objs: list[models.Model], *, unique: str) -> list
             _saved(obj, pk)
             inserted.append(obj)
     return inserted
+
+
+def _insert_many(objs: list[models.Model], *, unless_present: bool, returning=None) -> list:
+    """The rows RETURNING gives (pk, then `returning`'s value), in the order of `objs`."""
+    model = type(objs[0])
+    extra = (returning.column,) if returning else ()
+    if connection.vendor == "postgresql":
+        # One array per column: the statement is the same whatever the number of rows, so
+        # it is converted and prepared once, and carries a handful of parameters.
+        statement, fields = _unnest_statement(model, unless_present, extra)
+        params = [
+            [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs]
+            for field in fields
+        ]
+    else:
+        statement, fields = _insert_statement(model, unless_present=unless_present)
+        head, _, tail = statement.partition(" VALUES ")
+        row, _, _ = tail.partition(" ON CONFLICT")
+        row = row.removesuffix(f" RETURNING {_quoted_pk(model)}")
+        statement = f"{head} VALUES {', '.join([row] * len(objs))}"
+        statement += _conflict_and_returning(model, unless_present, extra)
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, True), connection)
+            for obj in objs
+            for field in fields
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+@cache
+def _unnest_statement(model: type[models.Model], unless_present: bool, extra: tuple):
+    fields = _insertable(model)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in fields)
+    table = quote(model._meta.db_table)
+    statement = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    return statement + _conflict_and_returning(model, unless_present, extra), fields
+
+
+def _conflict_and_returning(model, unless_present: bool, extra: tuple) -> str:
+    returning = ", ".join([_quoted_pk(model), *map(connection.ops.quote_name, extra)])
+    return (" ON CONFLICT DO NOTHING" if unless_present else "") + f" RETURNING {returning}"
+
+
+def _quoted_pk(model) -> str:
+    return connection.ops.quote_name(model._meta.pk.column)
+
+
+def _insertable(model: type[models.Model]) -> list[models.Field]:
+    meta = model._meta
+    return [field for field in meta.local_concrete_fields if field is not meta.auto_field]
 
 
 def insert_fast(model: type[models.Model], **values) -> int:
@@ -141,7 +190,7 @@ def _default(field: models.Field):
 @cache
 def _insert_statement(model: type[models.Model], *, unless_present: bool) -> tuple[str, list]:
     meta = model._meta
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    fields = _insertable(model)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))

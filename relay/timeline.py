@@ -9,6 +9,7 @@ from functools import partial
 from django.db import connection, transaction
 
 from relay.choices import ActorKind, Direction, EventKind, Role
+from relay.inserts import insert_many
 from relay.models import ApiKey, Message, Participant, RelaySession, TimelineEvent
 from relay.prefetch import prefetch_forget
 from relay.signals import timeline_event_committed
@@ -103,7 +104,7 @@ def timeline_batch():
     try:
         yield
         if _batch.events:
-            TimelineEvent.objects.bulk_create(_batch.events)
+            insert_many(_batch.events)
             _announce(_batch.events)
     finally:
         _batch.events = None

@@ -11,14 +11,12 @@ creates the database bench_e2e. Pacing per conversation is lifted, as for a load
 """
 
 import argparse
-import asyncio
 import hashlib
 import hmac
 import json
 import os
 import statistics
 import subprocess
-import threading
 import time
 
 from tests.benchmarks import harness
@@ -37,7 +35,7 @@ def main() -> None:
     admin = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
         "DATABASE_URL", harness.DEFAULT_DATABASE
     )
-    graph = FakeGraph()
+    graph = harness.FakeGraph()
     graph.start()
     database = harness.fresh_database(admin, "bench_e2e")
     env = harness.switchboard_env(
@@ -157,7 +155,7 @@ def _post_all(port: int, posts, rate: int) -> dict[str, float]:
     }
 
 
-def _report(posts, posted: dict[str, float], graph: "FakeGraph", started: float, done: float):
+def _report(posts, posted: dict[str, float], graph: harness.FakeGraph, started: float, done: float):
     received = graph.received
     texts = [text for text, _ in posts]
     sent = {}
@@ -216,66 +214,6 @@ def _reordered(received, expected: list[str] | None = None) -> int:
             wrong += 1
         last_seen[conversation] = max(position, last_seen.get(conversation, position))
     return wrong
-
-
-class FakeGraph:
-    """Meta's Graph API on loopback, answering every send at once; records what it got."""
-
-    def __init__(self) -> None:
-        self.port = harness.free_port()
-        self.received: list[tuple[float, str]] = []
-        self._ids = 0
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        self._ready.wait()
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-
-    def wait_for(self, count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def _serve(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, "127.0.0.1", self.port)
-        )
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-
-    async def _connection(self, reader, writer) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.lower().split(b"\r\n"):
-                    if line.startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                body = await reader.readexactly(length) if length else b""
-                self._answer(writer, body)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    def _answer(self, writer, body: bytes) -> None:
-        self._ids += 1
-        try:
-            payload = json.loads(body) if body else {}
-        except ValueError:
-            payload = {}
-        if payload.get("type") == "text":
-            self.received.append((time.perf_counter(), payload["text"]["body"]))
-        answer = json.dumps({"messages": [{"id": f"wamid.fake.{self._ids}"}]}).encode()
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(answer)}\r\n\r\n".encode()
-            + answer
-        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Benchmark: the relay's own work in one process, on a throwaway test database. The webhook
 acknowledges a backlog of messages spread over several conversations (nothing is handled
-yet), then one worker loop works through it with the console provider. Prints the rate, the
+yet), then one worker loop works through it, sending to a fake Graph API on loopback (in a
+process of its own, so that its CPU is not counted as the worker's). Prints the rate, the
 CPU spent per message by the worker and by its database connection, and the statements per
 message; asserts nothing.
 
@@ -11,9 +12,11 @@ process when it runs on this machine (PostgreSQL on loopback).
 """
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
@@ -32,6 +35,7 @@ from relay import worker
 from relay.models import Leg, MaskingPool, Message, ProxyNumber
 from relay.services.sessions import PartyInput, session_open
 from routing.services import PartnerContactInput, partner_create
+from tests.benchmarks import harness
 from tests.relay import wa
 
 UNPACED = {"RELAY_PAIR_BURST": 10**6, "RELAY_PAIR_INTERVAL_SECONDS": 0.001}
@@ -44,12 +48,26 @@ def main() -> None:
     options = parser.parse_args()
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    port = harness.free_port()
+    graph = multiprocessing.get_context("fork").Process(target=_graph, args=(port,), daemon=True)
+    graph.start()
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        with override_settings(RELAY_PROVIDER="console", ALLOWED_HOSTS=["testserver"], **UNPACED):
+        with override_settings(
+            RELAY_PROVIDER="whatsapp",
+            WHATSAPP_API_BASE=f"http://127.0.0.1:{port}/v25.0",
+            ALLOWED_HOSTS=["testserver"],
+            **UNPACED,
+        ):
             run(options.messages, options.sessions)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        graph.terminate()
+
+
+def _graph(port: int) -> None:
+    harness.FakeGraph(port).start()
+    threading.Event().wait()
 
 
 def run(count: int, sessions: int) -> None:

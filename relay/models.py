@@ -334,6 +334,18 @@ class Leg(models.Model):
         return self.last_inbound_at is not None and now - self.last_inbound_at < WINDOW
 
 
+UNSETTLED = [
+    MessageStatus.RECEIVED,
+    MessageStatus.PENDING,
+    MessageStatus.AWAITING_AGENT,
+    MessageStatus.AWAITING_CHOICE,
+    MessageStatus.QUEUED,
+    MessageStatus.HELD,
+    MessageStatus.SENDING,
+    MessageStatus.UNCERTAIN,
+]
+
+
 class Message(models.Model):
     """One WhatsApp message on one leg, inbound or outbound."""
 
@@ -345,22 +357,36 @@ class Message(models.Model):
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     origin = models.CharField(max_length=12, choices=Origin.choices)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
-    proxy_number = models.ForeignKey(ProxyNumber, on_delete=models.PROTECT, related_name="messages")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
+    proxy_number = models.ForeignKey(
+        ProxyNumber, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
     type = models.CharField(max_length=12, choices=MessageType.choices)
     body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=MessageStatus.choices, db_index=True)
-    provider_message_id = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    provider_message_id = models.CharField(max_length=200, null=True, blank=True)
     source = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="relays"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="relays",
+        db_index=False,
     )
     reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     wa_timestamp = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -370,11 +396,36 @@ class Message(models.Model):
     error_message = models.TextField(blank=True)
     # Why a message waits or was not passed on, in words: shown wherever the message is.
     status_reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Every index is written on every insert and status change of the busiest table: most
+        # are partial, holding only the rows their queries look for.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="messages_provider_id_unique",
+            ),
+        ]
         indexes = [
+            models.Index(fields=["contact", "proxy_number", "id"], name="messages_by_leg"),
+            # Messages still waiting for something (a send, a retry, a choice, an agent).
+            models.Index(
+                fields=["status"], condition=Q(status__in=UNSETTLED), name="messages_unsettled"
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued", next_attempt_at__isnull=False),
+                name="messages_retries",
+            ),
+            models.Index(
+                fields=["source"], condition=Q(source__isnull=False), name="messages_copies"
+            ),
+            models.Index(
+                fields=["reply_to"], condition=Q(reply_to__isnull=False), name="messages_replies"
+            ),
             # The outbound queue: what workers claim, and what holds a conversation back.
             models.Index(
                 fields=["contact", "proxy_number", "id"],
@@ -584,10 +635,10 @@ class TimelineEvent(models.Model):
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline"
     )
-    kind = models.CharField(max_length=60, choices=EventKind.choices, db_index=True)
+    kind = models.CharField(max_length=60, choices=EventKind.choices)
     actor = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.SYSTEM)
     actor_contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -595,9 +646,10 @@ class TimelineEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     actor_api_key = models.ForeignKey(
-        "ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -606,6 +658,16 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Written several times per message: the actors' indexes hold only the events that
+        # have one (they serve the checks before an actor is deleted).
+        indexes = [
+            models.Index(
+                fields=[name],
+                condition=Q(**{f"{name}__isnull": False}),
+                name=f"timeline_by_{name}",
+            )
+            for name in ("actor_contact", "actor_user", "actor_api_key")
+        ]
 
     def __str__(self) -> str:
         return self.get_kind_display()

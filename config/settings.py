@@ -209,7 +209,7 @@ RELAY_PAIR_INTERVAL_SECONDS = env.float("RELAY_PAIR_INTERVAL_SECONDS", default=6
 # once, how long it rests when nothing was due, how long it works on one large webhook
 # before letting others go first.
 RELAY_WORKERS = env.int("RELAY_WORKERS", default=2)
-RELAY_WORKER_BATCH = env.int("RELAY_WORKER_BATCH", default=50)
+RELAY_WORKER_BATCH = env.int("RELAY_WORKER_BATCH", default=100)
 # Sends a loop has in flight at once: a send waits on WhatsApp for a tenth of a second or more.
 RELAY_SEND_CONCURRENCY = env.int("RELAY_SEND_CONCURRENCY", default=16)
 RELAY_WORKER_IDLE_SECONDS = env.float("RELAY_WORKER_IDLE_SECONDS", default=0.05)

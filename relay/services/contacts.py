@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 from relay import crypto, phones
 from relay.exceptions import RelayError
 from relay.inserts import insert_unless_present
@@ -83,6 +85,7 @@ def _link_identities(contact: Contact, *, phone: str | None, bsuid: str | None) 
         contact.save(update_fields=changed)
 
 
+@lru_cache(maxsize=4096)  # parsing a number costs more than the rest of finding its contact
 def _phone_from_wa_id(wa_id: str) -> str:
     try:
         return phones.normalise_e164(wa_id, require_plus=False)

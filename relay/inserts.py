@@ -6,15 +6,61 @@ A row that may be there already goes in with `INSERT ... ON CONFLICT DO NOTHING`
 IntegrityError instead makes PostgreSQL log the refused statement, with every value it
 carried (a message's text among them)."""
 
+import threading
+from contextlib import contextmanager
 from functools import cache
 
 from django.db import connection, models
+from django.db.models.signals import pre_save
 from django.utils import timezone
+
+_deferred = threading.local()
 
 
 def insert_row(obj: models.Model) -> None:
     """Insert `obj`; its pk is set."""
     _insert(obj, unless_present=False)
+
+
+@contextmanager
+def inserts_deferred():
+    """Rows given to `insert_later` inside go in together, in one statement per model, when
+    the block ends (open it inside the transaction). Before any other row is written, or
+    when `inserts_flush` is called, the waiting ones go first: ids keep the order the rows
+    were made in, and a row that refers to a waiting one finds it."""
+    if getattr(_deferred, "rows", None) is not None:
+        yield  # an outer block writes them
+        return
+    _deferred.rows = {}
+    try:
+        yield
+        inserts_flush()
+    finally:
+        _deferred.rows = None
+
+
+def insert_later(obj: models.Model) -> None:
+    """Insert `obj` when the enclosing `inserts_deferred` block ends (at once outside one);
+    its pk is set then."""
+    rows = getattr(_deferred, "rows", None)
+    if rows is None:
+        insert_row(obj)
+    else:
+        rows.setdefault(type(obj), []).append(obj)
+
+
+def inserts_flush() -> None:
+    """Write the rows waiting in the enclosing `inserts_deferred` block."""
+    rows = getattr(_deferred, "rows", None)
+    while rows:
+        insert_many(rows.pop(next(iter(rows))))
+
+
+def _flush_before_save(**kwargs) -> None:
+    inserts_flush()
+
+
+pre_save.connect(_flush_before_save, dispatch_uid="relay.inserts.flush_before_save")
 
 
 def insert_unless_present(obj: models.Model) -> bool:
@@ -25,6 +71,7 @@ def insert_unless_present(obj: models.Model) -> bool:
 
 def insert_many(objs: list[models.Model]) -> None:
     """Insert `objs` (of one model) in one statement; their pks are set."""
+    inserts_flush()
     for obj in objs:  # a related object saved after it was assigned gives its pk now
         obj._prepare_related_fields_for_save(operation_name="insert_many")
     if objs:
@@ -52,6 +99,7 @@ def insert_many_unless_present(objs: list[models.Model], *, unique: str) -> list
 def _insert_many(objs: list[models.Model], *, unless_present: bool, returning=None) -> list:
     """The rows RETURNING gives (pk, then `returning`'s value), in the order of `objs`."""
     model = type(objs[0])
+    inserts_flush()
     extra = (returning.column,) if returning else ()
     if connection.vendor == "postgresql":
         # One array per column: the statement is the same whatever the number of rows, so
@@ -120,6 +168,8 @@ def insert_fast(model: type[models.Model], **values) -> int:
 
 def update_row(obj: models.Model, *names: str) -> None:
     """Write the fields `names` of `obj` to its row."""
+    if obj.pk is None:  # a row still waiting in an `inserts_deferred` block
+        inserts_flush()
     statement, fields = _update_statement(type(obj), names)
     params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
@@ -164,6 +214,7 @@ def update_each(
 
 
 def _insert(obj: models.Model, *, unless_present: bool) -> bool:
+    inserts_flush()
     statement, fields = _insert_statement(type(obj), unless_present=unless_present)
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     with connection.cursor() as cursor:

@@ -5,7 +5,7 @@ from django.db import transaction
 from relay import payloads
 from relay.choices import CAPTIONED_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
 from relay.exceptions import SessionNotLive
-from relay.inserts import insert_row
+from relay.inserts import insert_later
 from relay.models import Contact, Message, Participant, ProxyNumber
 from relay.queue import wake
 from relay.selectors import reader_language
@@ -131,7 +131,7 @@ def _create(
         status=MessageStatus.QUEUED,
         **common,
     )
-    insert_row(message)
+    insert_later(message)  # in a round of webhooks, with the round's other copies
     timeline_record(EventKind.MESSAGE_QUEUED, message=message, actor=actor, origin=message.origin)
     return message
 

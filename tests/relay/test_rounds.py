@@ -4,20 +4,22 @@ failure never costs the others their message."""
 import logging
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_httpserver import HTTPServer
 
 from relay import worker
 from relay.choices import EventKind, MessageStatus, Origin
+from relay.inserts import inserts_deferred
 from relay.models import Message, OutboundHold, TimelineEvent, WebhookPayload
 from relay.prefetch import prefetch_take, prefetching
 from relay.services import threads
 from relay.services.delivery import messages_send_due
-from relay.services.queueing import message_queue
+from relay.services.queueing import message_queue, notice_queue
 from relay.services.sessions import session_close
 from relay.services.webhooks import webhooks_process_due
+from relay.timeline import timeline_batch
 from tests.relay import wa
 from tests.relay.conftest import PARTNER, open_windows, participant
 from tests.relay.fake_graph import FakeGraph
@@ -207,3 +209,42 @@ def test_a_halt_leaves_what_had_not_started_untried(db, sessions, whatsapp_api, 
         assert message.attempts == (1 if message.pk == queued[0].pk else 0)
     worker.drain()  # nothing goes while sending is paused
     assert whatsapp_api.sent == []
+
+
+def test_the_copies_a_round_makes_are_written_in_one_statement(db, sessions):
+    for i, session in enumerate(sessions):
+        store(session, f"hello {i}")
+    with CaptureQueriesContext(connection) as queries:
+        webhooks_process_due(limit=50)
+
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "relay_message"')]
+    assert len(inserts) == 2, [q["sql"][:80] for q in inserts]  # the messages, their copies
+    assert copies_to_partner() == [f"hello {i}" for i in range(4)]
+
+
+def test_a_reply_to_a_message_of_the_same_round_keeps_its_reply_context(db, sessions):
+    number = participant(sessions[0], "customer").proxy_number
+    first = wa.message(CUSTOMERS[0], body="first")
+    second = wa.message(CUSTOMERS[0], body="second", context={"id": first["id"]})
+    post(number, [first])
+    post(number, [second])
+    store(sessions[1], "other")
+    webhooks_process_due(limit=50)
+
+    copies = Message.objects.filter(origin=Origin.RELAYED).order_by("id")
+    copy_of_first, copy_of_second = (
+        copy for copy in copies if copy.body.endswith(("first", "second"))
+    )
+    assert copy_of_second.reply_to_id == copy_of_first.pk
+
+
+def test_a_row_written_while_copies_wait_comes_after_them(db, sessions):
+    customer = participant(sessions[0], "customer")
+    with transaction.atomic(), timeline_batch(), inserts_deferred():
+        (waiting,) = message_queue(participant=customer, origin=Origin.API, body="made first")
+        assert waiting.pk is None
+        notice = notice_queue(
+            contact=customer.contact, proxy_number=customer.proxy_number, text="made next"
+        )
+    assert waiting.pk < notice.pk
+    assert TimelineEvent.objects.filter(message=waiting, kind=EventKind.MESSAGE_QUEUED).exists()

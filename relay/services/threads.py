@@ -3,14 +3,13 @@ between several: the reply context, a #tag, or the "which booking?" list."""
 
 import re
 from datetime import timedelta
-from functools import reduce
-from operator import or_
 
 from django.db.models import Q
 from django.utils import timezone
 
 from relay.choices import Direction, EventKind, MessageStatus, Origin, RejectReason, TextKey
 from relay.models import Message, Participant
+from relay.pairs import pair_in
 from relay.prefetch import prefetch_put, prefetch_take
 from relay.selectors import reader_language
 from relay.services.messages import inbound_reject, message_bind, message_set_status
@@ -98,13 +97,13 @@ def message_quoted(message: Message, wamid: str | None = None) -> Message | None
 def bindings_prefetch(pairs: set[tuple[int, int]]) -> None:
     """Read the sessions of a round's pairs (contact id, proxy number id) in one query
     (relay/prefetch.py)."""
-    everyone = _sessions_of(reduce(or_, (Q(contact=c, proxy_number=n) for c, n in pairs)))
+    everyone = _sessions_of(pair_in(Participant, pairs))
     for pair in pairs:
         sessions = {p.session_id for p in everyone if (p.contact_id, p.proxy_number_id) == pair}
         prefetch_put("bindings", pair, [p for p in everyone if p.session_id in sessions])
 
 
-def _sessions_of(bindings: Q) -> list[Participant]:
+def _sessions_of(bindings) -> list[Participant]:
     """Everyone in the sessions where `bindings` match an active participant."""
     sessions = Participant.objects.filter(bindings, active=True).values("session")
     return list(

@@ -2,15 +2,12 @@
 while it is closed, an approved template invites the recipient back, and what waited follows
 once they write."""
 
-from functools import reduce
-from operator import or_
-
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from relay.choices import Direction, EventKind, MessageStatus, Origin
 from relay.models import WINDOW, Contact, Leg, MaskingPool, Message, MessageTemplate, ProxyNumber
+from relay.pairs import pair_in
 from relay.prefetch import prefetch_put, prefetch_take
 from relay.queue import wake
 from relay.selectors import contact_language, invitation_template
@@ -56,8 +53,7 @@ def legs_lock(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Leg]:
     """The legs of several (contact id, proxy number id) pairs, locked in one query, in the
     order of their ids (two rounds that want the same legs never wait on each other in a
     circle); a leg not there yet is made."""
-    wanted = reduce(or_, (Q(contact_id=c, proxy_number_id=n) for c, n in pairs))
-    found = Leg.objects.select_for_update().filter(wanted).order_by("pk")
+    found = Leg.objects.select_for_update().filter(pair_in(Leg, pairs)).order_by("pk")
     legs = {(leg.contact_id, leg.proxy_number_id): leg for leg in found}
     for contact_id, proxy_number_id in sorted(pairs - legs.keys()):
         legs[contact_id, proxy_number_id] = Leg.objects.select_for_update().get_or_create(

@@ -248,3 +248,14 @@ def test_a_row_written_while_copies_wait_comes_after_them(db, sessions):
         )
     assert waiting.pk < notice.pk
     assert TimelineEvent.objects.filter(message=waiting, kind=EventKind.MESSAGE_QUEUED).exists()
+
+
+def test_a_round_reads_the_sessions_of_its_senders_once(db, sessions):
+    for i, session in enumerate(sessions):
+        store(session, f"first {i}", f"second {i}")
+    with CaptureQueriesContext(connection) as queries:
+        webhooks_process_due(limit=50)
+
+    reads = [q for q in queries if q["sql"].startswith('SELECT "relay_participant"')]
+    assert len(reads) == 1, len(reads)
+    assert copies_to_partner() == [f"{n} {i}" for i in range(4) for n in ("first", "second")]

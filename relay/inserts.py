@@ -6,61 +6,17 @@ A row that may be there already goes in with `INSERT ... ON CONFLICT DO NOTHING`
 IntegrityError instead makes PostgreSQL log the refused statement, with every value it
 carried (a message's text among them)."""
 
-import threading
-from contextlib import contextmanager
 from functools import cache
 
 from django.db import connection, models
-from django.db.models.signals import pre_save
 from django.utils import timezone
 
-_deferred = threading.local()
+from relay import deferred
 
 
 def insert_row(obj: models.Model) -> None:
     """Insert `obj`; its pk is set."""
     _insert(obj, unless_present=False)
-
-
-@contextmanager
-def inserts_deferred():
-    """Rows given to `insert_later` inside go in together, in one statement per model, when
-    the block ends (open it inside the transaction). Before any other row is written, or
-    when `inserts_flush` is called, the waiting ones go first: ids keep the order the rows
-    were made in, and a row that refers to a waiting one finds it."""
-    if getattr(_deferred, "rows", None) is not None:
-        yield  # an outer block writes them
-        return
-    _deferred.rows = {}
-    try:
-        yield
-        inserts_flush()
-    finally:
-        _deferred.rows = None
-
-
-def insert_later(obj: models.Model) -> None:
-    """Insert `obj` when the enclosing `inserts_deferred` block ends (at once outside one);
-    its pk is set then."""
-    rows = getattr(_deferred, "rows", None)
-    if rows is None:
-        insert_row(obj)
-    else:
-        rows.setdefault(type(obj), []).append(obj)
-
-
-def inserts_flush() -> None:
-    """Write the rows waiting in the enclosing `inserts_deferred` block."""
-    rows = getattr(_deferred, "rows", None)
-    while rows:
-        insert_many(rows.pop(next(iter(rows))))
-
-
-def _flush_before_save(**kwargs) -> None:
-    inserts_flush()
-
-
-pre_save.connect(_flush_before_save, dispatch_uid="relay.inserts.flush_before_save")
 
 
 def insert_unless_present(obj: models.Model) -> bool:
@@ -71,7 +27,7 @@ def insert_unless_present(obj: models.Model) -> bool:
 
 def insert_many(objs: list[models.Model]) -> None:
     """Insert `objs` (of one model) in one statement; their pks are set."""
-    inserts_flush()
+    deferred.writes_flush()
     for obj in objs:  # a related object saved after it was assigned gives its pk now
         obj._prepare_related_fields_for_save(operation_name="insert_many")
     if objs:
@@ -99,7 +55,7 @@ def insert_many_unless_present(objs: list[models.Model], *, unique: str) -> list
 def _insert_many(objs: list[models.Model], *, unless_present: bool, returning=None) -> list:
     """The rows RETURNING gives (pk, then `returning`'s value), in the order of `objs`."""
     model = type(objs[0])
-    inserts_flush()
+    deferred.writes_flush()
     extra = (returning.column,) if returning else ()
     if connection.vendor == "postgresql":
         # One array per column: the statement is the same whatever the number of rows, so
@@ -169,11 +125,27 @@ def insert_fast(model: type[models.Model], **values) -> int:
 def update_row(obj: models.Model, *names: str) -> None:
     """Write the fields `names` of `obj` to its row."""
     if obj.pk is None:  # a row still waiting in an `inserts_deferred` block
-        inserts_flush()
+        deferred.writes_flush()
     statement, fields = _update_statement(type(obj), names)
     params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, obj.pk])
+
+
+def update_many(objs: list[models.Model], *names: str) -> None:
+    """Write the fields `names` of each of `objs` (of one model) to its row, in one statement
+    on PostgreSQL (one array per column)."""
+    if connection.vendor != "postgresql":
+        for obj in objs:
+            update_row(obj, *names)
+        return
+    statement, fields = _update_many_statement(type(objs[0]), names)
+    params = [[obj.pk for obj in objs]] + [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def update_each(
@@ -214,7 +186,7 @@ def update_each(
 
 
 def _insert(obj: models.Model, *, unless_present: bool) -> bool:
-    inserts_flush()
+    deferred.writes_flush()
     statement, fields = _insert_statement(type(obj), unless_present=unless_present)
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     with connection.cursor() as cursor:
@@ -248,6 +220,25 @@ def _insert_statement(model: type[models.Model], *, unless_present: bool) -> tup
     conflict = " ON CONFLICT DO NOTHING" if unless_present else ""
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}){conflict} RETURNING {pk}"  # noqa: S608
+    return statement, fields
+
+
+@cache
+def _update_many_statement(model: type[models.Model], names: tuple[str, ...]):
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    assignments = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(fields))
+    arrays = ", ".join(
+        [f"%s::{meta.pk.cast_db_type(connection)}[]"]
+        + [f"%s::{field.cast_db_type(connection)}[]" for field in fields]
+    )
+    aliases = ", ".join(["pk", *(f"c{n}" for n in range(len(fields)))])
+    statement = (
+        f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({aliases}) "  # noqa: S608
+        f"WHERE {table}.{pk} = v.pk"
+    )
     return statement, fields
 
 

@@ -3,7 +3,7 @@ turned out to belong to, a refusal with a short notice to its sender. The steps 
 memory; message_state_save writes it once, when they are done."""
 
 from relay.choices import EventKind, MessageStatus, RejectReason, TextKey
-from relay.inserts import update_row
+from relay.deferred import update_later
 from relay.models import Message, Participant
 from relay.services.queueing import notice_send
 from relay.timeline import timeline_record
@@ -19,8 +19,9 @@ def message_bind(message: Message, participant: Participant) -> None:
 
 
 def message_state_save(message: Message) -> None:
-    """Write what the steps decided about the message, in one statement."""
-    update_row(message, "status", "status_reason", "session", "participant")
+    """Write what the steps decided about the message, in one statement (in a round of
+    webhooks, with the round's others: relay/deferred.py)."""
+    update_later(message, "status", "status_reason", "session", "participant")
 
 
 def inbound_reject(message: Message, reason: RejectReason, notice: TextKey | None) -> None:

@@ -4,8 +4,8 @@ from django.db import transaction
 
 from relay import payloads
 from relay.choices import CAPTIONED_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
+from relay.deferred import insert_later
 from relay.exceptions import SessionNotLive
-from relay.inserts import insert_later
 from relay.models import Contact, Message, Participant, ProxyNumber
 from relay.queue import wake
 from relay.selectors import reader_language

@@ -14,7 +14,7 @@ from relay.choices import (
     SessionMode,
     TextKey,
 )
-from relay.inserts import inserts_flush
+from relay.deferred import writes_flush
 from relay.models import Contact, LeakageAttempt, Message, Participant, RelaySession
 from relay.privacy import redact
 from relay.selectors import contact_language
@@ -193,7 +193,7 @@ def _twin_on_other_leg(message: Message, counterpart: Participant) -> Message | 
     if message.direction == Direction.OUTBOUND:
         source = message.source
         return source if source and source.contact_id == counterpart.contact_id else None
-    inserts_flush()  # its copy may be one the round has not written yet
+    writes_flush()  # its copy may be one the round has not written yet
     return message.relays.filter(participant=counterpart).first()
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from relay.choices import Direction, EventKind, MessageStatus, Origin, RejectReason, TextKey
+from relay.deferred import writes_flush
 from relay.models import Message, Participant
 from relay.pairs import pair_in
 from relay.prefetch import prefetch_put, prefetch_take
@@ -65,6 +66,7 @@ def thread_choose(message: Message, participant_id: str) -> tuple[Participant, l
     if participant is None or not participant.session.is_live():
         inbound_reject(message, RejectReason.THREAD_ENDED, TextKey.ENDED)
         return None, []
+    writes_flush()  # a round may still hold back that one of them waits
     waiting = Message.objects.filter(
         contact=message.contact,
         proxy_number=message.proxy_number,
@@ -89,6 +91,7 @@ def message_quoted(message: Message, wamid: str | None = None) -> Message | None
     wamid = wamid or (message.payload.get("context") or {}).get("id")
     if not wamid:
         return None
+    writes_flush()  # it may be one a round has not written all of yet
     return Message.objects.filter(
         provider_message_id=wamid, contact=message.contact, proxy_number=message.proxy_number
     ).first()

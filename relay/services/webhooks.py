@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from relay.choices import EventKind, TemplateStatus
 from relay.crypto import encrypt
-from relay.inserts import insert_fast, inserts_deferred
+from relay.deferred import writes_deferred
+from relay.inserts import insert_fast
 from relay.models import MessageTemplate, ProxyNumber, WebhookPayload
 from relay.prefetch import prefetching
 from relay.queue import wake
@@ -133,7 +134,7 @@ def _handle_round(together: list[tuple[WebhookPayload, list[Item]]]) -> bool:
         return False
     messages = [item for _, items in together for item in items]
     try:
-        with transaction.atomic(), prefetching(), timeline_batch(), inserts_deferred():
+        with transaction.atomic(), prefetching(), timeline_batch(), writes_deferred():
             inbound_prefetch([(item.number, item.value, item.profile) for item in messages])
             for item in messages:
                 _handle(item)

@@ -53,6 +53,14 @@ def open_session(pool, partner):
 
 
 @pytest.fixture
+def single_number_pool(db):
+    """A pool of one number: every session of a contact shares it."""
+    pool = PoolFactory(name="one-number")
+    ProxyNumberFactory(pool=pool, e164="+15550009999", phone_number_id="9999")
+    return pool
+
+
+@pytest.fixture
 def session(open_session):
     """A session whose two sides wrote a moment ago: both windows are open."""
     session = open_session()

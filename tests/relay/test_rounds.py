@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from relay import worker
 from relay.choices import EventKind, MessageStatus, Origin
-from relay.inserts import inserts_deferred
+from relay.deferred import writes_deferred
 from relay.models import Message, OutboundHold, TimelineEvent, WebhookPayload
 from relay.prefetch import prefetch_take, prefetching
 from relay.services import threads
@@ -240,7 +240,7 @@ def test_a_reply_to_a_message_of_the_same_round_keeps_its_reply_context(db, sess
 
 def test_a_row_written_while_copies_wait_comes_after_them(db, sessions):
     customer = participant(sessions[0], "customer")
-    with transaction.atomic(), timeline_batch(), inserts_deferred():
+    with transaction.atomic(), timeline_batch(), writes_deferred():
         (waiting,) = message_queue(participant=customer, origin=Origin.API, body="made first")
         assert waiting.pk is None
         notice = notice_queue(
@@ -259,3 +259,24 @@ def test_a_round_reads_the_sessions_of_its_senders_once(db, sessions):
     reads = [q for q in queries if q["sql"].startswith('SELECT "relay_participant"')]
     assert len(reads) == 1, len(reads)
     assert copies_to_partner() == [f"{n} {i}" for i in range(4) for n in ("first", "second")]
+
+
+def test_a_choice_made_in_the_round_of_the_question_it_answers_takes_the_question_along(
+    db, open_session, single_number_pool, settings
+):
+    settings.RELAY_INLINE_WORK = False
+    shared = [open_session(f"BK-{i}", pool=single_number_pool) for i in (1, 2)]
+    for session in shared:
+        open_windows(session)
+    chosen = participant(shared[1], "customer")
+    number, customer = chosen.proxy_number, chosen.contact.phone
+    reply = {"id": f"thread:{chosen.pk}", "title": shared[1].external_ref}
+    post(number, [wa.message(customer, body="Can I bring a guest?")])
+    choice = {"type": "list_reply", "list_reply": reply}
+    post(number, [wa.message(customer, type="interactive", interactive=choice)])
+
+    assert webhooks_process_due(limit=50) == 2
+
+    relayed = Message.objects.filter(origin=Origin.RELAYED).get()
+    assert relayed.session_id == shared[1].pk
+    assert relayed.body.endswith("Can I bring a guest?")

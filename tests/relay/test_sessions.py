@@ -23,13 +23,6 @@ from tests.relay.factories import PoolFactory, ProxyNumberFactory
 from tests.relay.texts import english
 
 
-@pytest.fixture
-def single_number_pool(db):
-    pool = PoolFactory(name="one-number")
-    ProxyNumberFactory(pool=pool, e164="+15550009999", phone_number_id="9999")
-    return pool
-
-
 def test_a_contact_gets_a_different_number_for_each_concurrent_session(open_session):
     first, second = open_session("BK-1"), open_session("BK-2")
     assert (

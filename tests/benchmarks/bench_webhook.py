@@ -120,7 +120,7 @@ def _wrk(port: int, bodies, seconds: int, connections: int) -> tuple[float, str]
     )
     os.unlink(script.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
-    p50 = re.search(r"50%\s+(\S+)", done.stdout).group(1)
+    p50 = re.search(r"^\s*50%\s+(\S+)", done.stdout, re.MULTILINE).group(1)
     if "Non-2xx" in done.stdout:
         print(done.stdout)
     return rate, p50

@@ -1,6 +1,7 @@
 """Writes on the hot path, each with a statement built once per model (and fields): building
 it through the ORM every time costs more than running it. Rows go in as
-Model.save() would put them (no model signals are connected to these tables).
+Model.save() would put them (no model signals are connected to these tables); what a round
+of webhooks holds back (relay/deferred.py) is written before any of them.
 
 A row that may be there already goes in with `INSERT ... ON CONFLICT DO NOTHING`: catching
 IntegrityError instead makes PostgreSQL log the refused statement, with every value it
@@ -124,7 +125,7 @@ def insert_fast(model: type[models.Model], **values) -> int:
 
 def update_row(obj: models.Model, *names: str) -> None:
     """Write the fields `names` of `obj` to its row."""
-    if obj.pk is None:  # a row still waiting in an `inserts_deferred` block
+    if obj.pk is None:  # a row a round still holds back (relay/deferred.py)
         deferred.writes_flush()
     statement, fields = _update_statement(type(obj), names)
     params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]

@@ -69,41 +69,8 @@ def _set_up(env: dict, sessions: int) -> list[tuple[str, str]]:
 
     django.setup()
     from django.db import connections
-    from django.utils import timezone
 
-    from relay.models import Leg, MaskingPool, Participant, ProxyNumber
-    from relay.services.sessions import PartyInput, session_open
-    from routing.services import PartnerContactInput, partner_create
-
-    pool = MaskingPool.objects.create(name="bench")
-    for n in range(10):
-        ProxyNumber.objects.create(
-            pool=pool, e164=f"+1555000{1001 + n}", phone_number_id=str(1001 + n)
-        )
-    customers = []
-    for n in range(sessions):
-        partner = partner_create(
-            code=f"loc-{n}",
-            name=f"Hub {n}",
-            kind="location",
-            contacts=[PartnerContactInput(name="Manager", phone=f"+4477009{n:05d}")],
-        )
-        phone = f"+1415555{n:04d}"
-        session = session_open(
-            external_ref=f"BK-{n}",
-            workflow="booking",
-            customer=PartyInput(name=f"Customer {n}", phone=phone),
-            partner=partner,
-            pool=pool,
-        )
-        number = session.participants.get(role="customer").proxy_number.phone_number_id
-        customers.append((phone, number))
-    for participant in Participant.objects.all():
-        Leg.objects.update_or_create(
-            contact=participant.contact,
-            proxy_number=participant.proxy_number,
-            defaults={"last_inbound_at": timezone.now()},
-        )
+    customers = harness.sessions_with_partners(sessions)
     connections.close_all()
     return customers
 

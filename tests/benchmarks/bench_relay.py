@@ -29,12 +29,9 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import setup_test_environment
-from django.utils import timezone
 
 from relay import worker
-from relay.models import Leg, MaskingPool, Message, ProxyNumber
-from relay.services.sessions import PartyInput, session_open
-from routing.services import PartnerContactInput, partner_create
+from relay.models import Message
 from tests.benchmarks import harness
 from tests.relay import wa
 
@@ -71,7 +68,7 @@ def _graph(port: int) -> None:
 
 
 def run(count: int, sessions: int) -> None:
-    senders = _sessions(sessions)
+    senders = harness.sessions_with_partners(sessions)
     client = Client()
     latencies = []
     with override_settings(RELAY_INLINE_WORK=False):  # acknowledge only: nothing is handled yet
@@ -105,41 +102,6 @@ def run(count: int, sessions: int) -> None:
     if database_cpu is not None:
         per_message += f", database {(_database_cpu() - database_cpu) / count * 1000:.2f} ms"
     print(f"CPU per message: {per_message}; statements per message {len(statements) / count:.1f}")
-
-
-def _sessions(count: int) -> list[tuple[str, str]]:
-    """Sessions with a partner each, both windows open: (customer phone, proxy number id)."""
-    pool = MaskingPool.objects.create(name="bench")
-    for n in range(10):
-        ProxyNumber.objects.create(
-            pool=pool, e164=f"+1555000{1001 + n}", phone_number_id=str(1001 + n)
-        )
-    senders = []
-    for n in range(count):
-        partner = partner_create(
-            code=f"loc-{n}",
-            name=f"Hub {n}",
-            kind="location",
-            contacts=[PartnerContactInput(name="Manager", phone=f"+4477009{n:05d}")],
-        )
-        phone = f"+1415555{n:04d}"
-        session = session_open(
-            external_ref=f"BK-{n}",
-            workflow="booking",
-            customer=PartyInput(name=f"Customer {n}", phone=phone),
-            partner=partner,
-            pool=pool,
-        )
-        senders.append(
-            (phone, session.participants.get(role="customer").proxy_number.phone_number_id)
-        )
-        for participant in session.participants.all():
-            Leg.objects.update_or_create(
-                contact=participant.contact,
-                proxy_number=participant.proxy_number,
-                defaults={"last_inbound_at": timezone.now()},
-            )
-    return senders
 
 
 def _database_cpu() -> float | None:

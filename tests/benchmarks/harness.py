@@ -198,6 +198,48 @@ def http_post(path: str, body: bytes, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+def sessions_with_partners(count: int) -> list[tuple[str, str]]:
+    """A pool of ten numbers and `count` sessions, each with a partner of its own, both
+    windows open (Django set up): each session's customer phone and the proxy number id
+    they write to."""
+    from django.utils import timezone
+
+    from relay.models import Leg, MaskingPool, ProxyNumber
+    from relay.services.sessions import PartyInput, session_open
+    from routing.services import PartnerContactInput, partner_create
+
+    pool = MaskingPool.objects.create(name="bench")
+    for n in range(10):
+        ProxyNumber.objects.create(
+            pool=pool, e164=f"+1555000{1001 + n}", phone_number_id=str(1001 + n)
+        )
+    customers = []
+    for n in range(count):
+        partner = partner_create(
+            code=f"loc-{n}",
+            name=f"Hub {n}",
+            kind="location",
+            contacts=[PartnerContactInput(name="Manager", phone=f"+4477009{n:05d}")],
+        )
+        phone = f"+1415555{n:04d}"
+        session = session_open(
+            external_ref=f"BK-{n}",
+            workflow="booking",
+            customer=PartyInput(name=f"Customer {n}", phone=phone),
+            partner=partner,
+            pool=pool,
+        )
+        for participant in session.participants.select_related("contact", "proxy_number"):
+            Leg.objects.update_or_create(
+                contact=participant.contact,
+                proxy_number=participant.proxy_number,
+                defaults={"last_inbound_at": timezone.now()},
+            )
+            if participant.role == "customer":
+                customers.append((phone, participant.proxy_number.phone_number_id))
+    return customers
+
+
 class FakeGraph:
     """Meta's Graph API on loopback, answering every send at once; records what it got."""
 

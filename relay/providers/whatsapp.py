@@ -48,8 +48,9 @@ def http_session() -> requests.Session:
         session.headers["User-Agent"] = "Switchboard/1.0"
         # The proxy and CA settings of the environment are read once here, not on every send.
         session.proxies = requests.utils.get_environ_proxies(settings.WHATSAPP_API_BASE)
-        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
-            "CURL_CA_BUNDLE", True
+        # As requests reads them: an empty value means "not set", never "do not verify".
+        session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         )
         session.trust_env = False
         _sessions.session, _sessions.token = session, token

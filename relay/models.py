@@ -494,7 +494,8 @@ class WebhookPayload(models.Model):
     class Meta:
         indexes = [
             # In the order workers claim them, new payloads first, then retries as they fall
-            # due: a claim reads only the rows it takes.
+            # due, each index holding only its own rows: a claim reads only the rows it takes,
+            # and the webhook writes a new payload into the fewest indexes.
             models.Index(
                 fields=["id"],
                 condition=Q(processed_at__isnull=True, next_attempt_at__isnull=True),
@@ -502,8 +503,8 @@ class WebhookPayload(models.Model):
             ),
             models.Index(
                 fields=["next_attempt_at", "id"],
-                condition=Q(processed_at__isnull=True),
-                name="webhooks_to_process",
+                condition=Q(processed_at__isnull=True, next_attempt_at__isnull=False),
+                name="webhooks_retries",
             ),
             models.Index(
                 fields=["conversation", "id"],

@@ -506,11 +506,6 @@ class WebhookPayload(models.Model):
                 condition=Q(processed_at__isnull=True, next_attempt_at__isnull=False),
                 name="webhooks_retries",
             ),
-            models.Index(
-                fields=["conversation", "id"],
-                condition=Q(processed_at__isnull=True),
-                name="webhooks_by_conversation",
-            ),
             # What holds the rest of its conversation back: one being handled, a retry to come.
             models.Index(
                 fields=["conversation", "id"],

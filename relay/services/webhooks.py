@@ -180,16 +180,22 @@ def _first_in_line(locked: list[WebhookPayload], waiting) -> list[WebhookPayload
     if not locked:
         return []
     ids = [p.pk for p in locked]
-    outside = (
-        waiting.filter(
-            conversation__in={p.conversation for p in locked if p.conversation}, pk__lt=max(ids)
-        )
-        .exclude(pk__in=ids)
-        .order_by()
-        .values_list("conversation")
-        .annotate(first=Min("id"))
-    )
-    first_outside = dict(outside)
+    earlier = waiting.filter(
+        conversation__in={p.conversation for p in locked if p.conversation}, pk__lt=max(ids)
+    ).exclude(pk__in=ids)
+    # Two reads, one index each, so that no index is kept of every waiting payload by
+    # conversation (the webhook would write each new payload into it): new payloads by id
+    # (only those other workers are claiming come before ours), and those being handled or
+    # waiting for a retry by conversation.
+    first_outside: dict[str, int] = {}
+    for outside in (
+        earlier.filter(next_attempt_at__isnull=True),
+        earlier.filter(next_attempt_at__isnull=False),
+    ):
+        for conversation, first in (
+            outside.order_by().values_list("conversation").annotate(first=Min("id"))
+        ):
+            first_outside[conversation] = min(first, first_outside.get(conversation, first))
     return [p for p in locked if p.pk < first_outside.get(p.conversation, p.pk + 1)]
 
 

@@ -4,6 +4,7 @@ request handling, with the same checks; everything else goes to Django."""
 import io
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections
 
 from config.wsgi import application
 from relay.models import WebhookPayload
@@ -104,6 +105,28 @@ def test_a_delivery_that_cannot_be_stored_is_a_500_without_details(db, body, mon
 
     assert answer["status"] == "500 Internal Server Error"
     assert b"10.0.0.5" not in answer["body"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_lost_between_deliveries_costs_one_answer_and_is_replaced(
+    body, monkeypatch, caplog
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL backend is terminated from another connection")
+    monkeypatch.setattr("relay.webhooks.wsgi.close_old_connections", close_old_connections)
+    assert call(body=body, signature=wa.sign(body))["status"] == "200 OK"
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    other.close()
+
+    lost = call(body=body, signature=wa.sign(body))
+    again = call(body=body, signature=wa.sign(body))
+
+    assert lost["status"] == "500 Internal Server Error"
+    assert "could not be stored" in caplog.text
+    assert again["status"] == "200 OK"
+    assert WebhookPayload.objects.count() == 2
 
 
 def test_the_handshake_and_every_other_page_go_to_django(db, settings):

@@ -197,6 +197,10 @@ FIELD_ENCRYPTION_KEY = env(
     "FIELD_ENCRYPTION_KEY",
     default="bG9jYWwtb25seS1rZXktbmV2ZXItaW4tcHJvZHVjdGk=" if DEBUG else "",
 )
+# The aggregator's name, as opening templates give it to the people they reach.
+AGGREGATOR_NAME = env("AGGREGATOR_NAME", default="Switchboard")
+# Routing: the time zone of time-of-day conditions when a rule names none.
+ROUTING_TIME_ZONE = env("ROUTING_TIME_ZONE", default="UTC")
 RELAY_SESSION_TTL_HOURS = env.int("RELAY_SESSION_TTL_HOURS", default=24 * 14)
 RELAY_STALE_INBOUND_HOURS = env.int("RELAY_STALE_INBOUND_HOURS", default=24)
 RELAY_MAX_SEND_ATTEMPTS = env.int("RELAY_MAX_SEND_ATTEMPTS", default=8)

@@ -11,6 +11,13 @@ class SessionMode(models.TextChoices):
     MEDIATED = "mediated", "Mediated"
 
 
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
 class SessionStatus(models.TextChoices):
     OPEN = "open", "Open"  # created, nobody has written yet
     ACTIVE = "active", "Active"  # at least one message went through
@@ -37,6 +44,7 @@ class Origin(models.TextChoices):
     API = "api", "API"
     NOTICE = "notice", "Relay notice"
     TEMPLATE = "template", "Window template"
+    OPENING = "opening", "Opening template"
 
 
 class MessageType(models.TextChoices):
@@ -144,6 +152,13 @@ class EventKind(models.TextChoices):
     SESSION_CLOSED = "session.closed", "Session closed"
     SESSION_EXPIRED = "session.expired", "Session expired"
     SESSION_REOPENED = "session.reopened", "Session reopened"
+    OPENING_QUEUED = "opening.queued", "Opening template queued"
+    OPENING_UNSENT = "opening.unsent", "No opening template could go"
+    # Routing and the booking
+    SESSION_ROUTED = "session.routed", "Routed by rules"
+    SESSION_TRIAGED = "session.triaged", "No rule placed it: waits in triage"
+    SESSION_ASSIGNED = "session.assigned", "Assigned to an agent"
+    BOOKING_STATUS_CHANGED = "booking.status_changed", "Booking status changed"
     # Inbound messages
     MESSAGE_RECEIVED = "message.received", "Message received"
     SYSTEM_NOTICE = "message.system_notice", "WhatsApp notice received"

@@ -17,6 +17,7 @@ from relay.choices import (
     MessageType,
     NumberKind,
     Origin,
+    Priority,
     Role,
     SessionMode,
     SessionStatus,
@@ -149,6 +150,12 @@ class ProxyNumber(models.Model):
         help_text="Relay: given to participants of sessions. Intake: a public number "
         "customers write to first.",
     )
+    intake_workflow = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="Intake numbers: the workflow of the sessions that writing to it opens (a "
+        "routing rule may choose another). Blank: booking.",
+    )
     active = models.BooleanField(default=True, help_text="Inactive numbers get no new sessions.")
     # Throughput backoff after error 130429, for this number only.
     backoff_until = models.DateTimeField(
@@ -177,6 +184,9 @@ class Contact(models.Model):
         blank=True,
         help_text="What Switchboard writes to them in, e.g. en, es, pt-BR. Blank: the default "
         "language of the pool they are reached through.",
+    )
+    tags = models.JSONField(
+        default=list, blank=True, help_text="What the aggregator knows of them (vip, repeat)."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -236,6 +246,21 @@ class RelaySession(models.Model):
     partner = models.ForeignKey(
         "routing.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
     )
+    booking_status = models.CharField(
+        max_length=50, blank=True, help_text="Where the booking stands, in its workflow's words."
+    )
+    team = models.ForeignKey(
+        "routing.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_sessions",
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    tags = models.JSONField(default=list, blank=True)
     handed_over = models.BooleanField(
         "numbers exchanged",
         default=False,
@@ -278,6 +303,12 @@ class Participant(models.Model):
     multiplexed = models.BooleanField("shares its number", default=False)
     # Mirrors the session being live; the constraints below only look at live bindings.
     active = models.BooleanField("live", default=True)
+    opening = models.CharField(
+        "opening message",
+        max_length=300,
+        blank=True,
+        help_text="What was done to tell them of the session when it opened.",
+    )
 
     class Meta:
         constraints = [

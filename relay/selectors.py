@@ -27,7 +27,7 @@ from routing.models import Partner
 
 
 def session_find_live(
-    *, external_ref: str, partner: Partner, customer_phone: str
+    *, external_ref: str, partner: Partner | None, customer: Contact
 ) -> RelaySession | None:
     """The live session already open for this booking, partner and customer, if any: asking
     again (a client retrying after a timeout) must not open a second one."""
@@ -38,7 +38,7 @@ def session_find_live(
             status__in=LIVE_SESSION_STATUSES,
             expires_at__gt=timezone.now(),
             participants__role=Role.CUSTOMER,
-            participants__contact__phone_hash=crypto.lookup_hash(customer_phone),
+            participants__contact=customer,
         )
         .order_by("-pk")
         .first()
@@ -93,7 +93,9 @@ def invitation_template(pool: MaskingPool, language: str) -> MessageTemplate | N
 def sessions_listed(*, external_ref: str = "", status: str = "") -> QuerySet[RelaySession]:
     """Sessions newest first, with what their answers show (participants, numbers, pool)."""
     participants = Participant.objects.select_related("proxy_number", "contact").order_by("role")
-    sessions = RelaySession.objects.select_related("partner", "pool__notice_template")
+    sessions = RelaySession.objects.select_related(
+        "partner", "pool__notice_template", "team", "assignee"
+    )
     sessions = sessions.prefetch_related(Prefetch("participants", queryset=participants))
     if external_ref:
         sessions = sessions.filter(external_ref=external_ref)

@@ -20,8 +20,9 @@ from relay.models import (
 )
 from relay.privacy import redact
 from relay.selectors import Reach, message_reason, participants_reach
+from relay.services.openings import OPENING_QUEUED
 from relay.services.templates import invitation_template_find
-from routing.models import Partner, PartnerContact
+from routing.models import Partner, PartnerContact, Team
 
 RELAY = "relay"  # the sender or recipient of a message that is not a participant
 # Described rather than enumerated: an enum here would be a second name for Role's choices.
@@ -138,8 +139,12 @@ class PartySerializer(serializers.Serializer):
 
 class SessionCreateSerializer(serializers.Serializer):
     external_ref = serializers.CharField(max_length=100)
-    workflow = serializers.CharField(max_length=50, default="booking")
-    mode = serializers.ChoiceField(SessionMode.choices, default=SessionMode.DIRECT)
+    workflow = serializers.CharField(
+        max_length=50, default="booking", help_text="A workflow's slug (GET /api/v1/workflows/)."
+    )
+    mode = serializers.ChoiceField(
+        SessionMode.choices, required=False, help_text="Default: the workflow's mode."
+    )
     customer = PartySerializer()
     partner = serializers.SlugRelatedField(
         slug_field="code", queryset=Partner.objects.filter(active=True)
@@ -148,6 +153,9 @@ class SessionCreateSerializer(serializers.Serializer):
         queryset=PartnerContact.objects.select_related("contact"), required=False
     )
     pool = serializers.PrimaryKeyRelatedField(queryset=MaskingPool.objects.all(), required=False)
+    team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), required=False
+    )
     ttl_hours = serializers.IntegerField(min_value=1, max_value=24 * 365, required=False)
 
     def validate(self, attrs: dict) -> dict:
@@ -168,6 +176,14 @@ class ParticipantSerializer(serializers.ModelSerializer):
         help_text="Something reaches them now: free text, or an approved invitation template."
     )
     reach = serializers.SerializerMethodField(help_text="The same, in words.")
+    opening_queued = serializers.SerializerMethodField(
+        help_text="Their workflow's opening template was queued to them when the session opened."
+    )
+    opening = serializers.CharField(
+        read_only=True,
+        help_text="What was done to tell them of the session, in words (blank: their workflow "
+        "sends them no opening message).",
+    )
 
     class Meta:
         model = Participant
@@ -180,6 +196,8 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "window_open",
             "reachable",
             "reach",
+            "opening_queued",
+            "opening",
         ]
 
     def _reach(self, participant: Participant) -> Reach:
@@ -195,9 +213,14 @@ class ParticipantSerializer(serializers.ModelSerializer):
     def get_reach(self, participant: Participant) -> str:
         return self._reach(participant).words
 
+    def get_opening_queued(self, participant: Participant) -> bool:
+        return participant.opening.startswith(OPENING_QUEUED)
+
 
 class SessionSerializer(serializers.ModelSerializer):
     partner = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
     participants = ParticipantSerializer(many=True, read_only=True)
     live = serializers.SerializerMethodField()
 
@@ -207,10 +230,15 @@ class SessionSerializer(serializers.ModelSerializer):
             "id",
             "external_ref",
             "workflow",
+            "booking_status",
             "mode",
             "status",
             "live",
             "partner",
+            "team",
+            "assignee",
+            "priority",
+            "tags",
             "pool",
             "handed_over",
             "participants",

@@ -36,11 +36,11 @@ from relay.services.queueing import session_message_send
 from relay.services.sessions import (
     PartyInput,
     session_close,
-    session_open_or_get,
     session_reopen,
 )
 from relay.services.templates import templates_sync
 from relay.timeline import Actor
+from routing.services.bookings import booking_open
 
 
 def validated(serializer_class: type[Serializer], data) -> dict:
@@ -162,7 +162,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(
         request=SessionCreateSerializer,
         responses={201: SessionSerializer, 200: SessionSerializer, **errors(409, 422)},
-        description="Open a masked session: each participant gets a proxy number. "
+        description="Open a masked session: each participant gets a proxy number, and those "
+        "its workflow names are sent its opening template. 400 for an unknown workflow. "
         "409 when the pool has no number left for a participant. Asking again for a booking "
         "whose session with this customer and partner is still live returns that session "
         "(200) instead of opening a second one.",
@@ -170,14 +171,15 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         data = validated(SessionCreateSerializer, request.data)
         ttl_hours = data.get("ttl_hours")
-        session, created = session_open_or_get(
+        session, created = booking_open(
             external_ref=data["external_ref"],
             workflow=data["workflow"],
-            mode=data["mode"],
+            mode=data.get("mode", ""),
             customer=PartyInput(**data["customer"]),
             partner=data["partner"],
             partner_contact=data.get("partner_contact"),
             pool=data.get("pool"),
+            team=data.get("team"),
             ttl=timedelta(hours=ttl_hours) if ttl_hours else None,
             actor=Actor.of_api_key(request.auth),
         )

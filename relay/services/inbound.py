@@ -15,6 +15,7 @@ from relay.choices import (
     EventKind,
     MessageStatus,
     MessageType,
+    NumberKind,
     Origin,
     RejectReason,
     SessionMode,
@@ -40,6 +41,7 @@ from relay.services.sessions import session_touch
 from relay.services.statuses import unix_time
 from relay.services.windows import leg_lock, leg_window_opened, legs_prefetch
 from relay.timeline import timeline_batch, timeline_record
+from routing.services.intake import intake_open
 
 RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "button", "reaction"}
 # What an inbound row keeps of Meta's message: its content, not who sent it (the contact,
@@ -227,6 +229,13 @@ def find_session(inbound: Inbound) -> bool:
     return False
 
 
+def intake(inbound: Inbound) -> bool:
+    """No session, on an intake number: routing opens one, as its rules place it."""
+    if inbound.participant is None and inbound.message.proxy_number.kind == NumberKind.INTAKE:
+        inbound.participant = intake_open(inbound.message)
+    return False
+
+
 def out_of_session(inbound: Inbound) -> bool:
     """Still no session: the stranger is told so, at most once an hour."""
     if inbound.participant is not None:
@@ -256,11 +265,18 @@ def enter_session(inbound: Inbound) -> bool:
 
 
 def mediated_hold(inbound: Inbound) -> bool:
-    """In a mediated session an agent decides what is passed on."""
-    if inbound.participant.session.mode != SessionMode.MEDIATED:
+    """In a mediated session an agent decides what is passed on; in one that waits in
+    triage (no partner yet), an agent first decides where it goes."""
+    session = inbound.participant.session
+    triage = session.partner_id is None
+    if session.mode != SessionMode.MEDIATED and not triage:
         return False
     message_set_status(inbound.message, MessageStatus.AWAITING_AGENT)
-    timeline_record(EventKind.MESSAGE_HELD_FOR_AGENT, message=inbound.message)
+    timeline_record(
+        EventKind.MESSAGE_HELD_FOR_AGENT,
+        message=inbound.message,
+        reason="triage" if triage else "mediated",
+    )
     return True
 
 
@@ -285,7 +301,7 @@ STEPS: tuple[Step, ...] = (
     reaction,
     unsupported,
     find_session,
-    # Intake and routing go here: a sender with no session, on an intake number, opens one.
+    intake,
     out_of_session,
     enter_session,
     # Commands go here: a text that starts with "/" and names a command runs, never relayed.

@@ -52,46 +52,69 @@ def session_open_or_get(
     external_ref: str,
     workflow: str,
     mode: str = SessionMode.DIRECT,
-    customer: PartyInput,
-    partner: Partner,
+    customer: PartyInput | Contact,
+    partner: Partner | None,
     partner_contact: PartnerContact | None = None,
     pool: MaskingPool | None = None,
     ttl: timedelta | None = None,
     reuse_live: bool = True,
     actor: Actor = SYSTEM,
+    customer_number: ProxyNumber | None = None,
+    **fields,
 ) -> tuple[RelaySession, bool]:
     """As session_open; but when this booking's session between the same customer and
     partner is still live, return it (and False) instead: a client that retries must not
-    end up with two sessions holding two pairs of numbers."""
-    pool = pool or _pool_for(partner)
-    if pool.partner_id and pool.partner_id != partner.pk:
-        raise RelayError(f"pool '{pool.name}' is reserved for another partner", field="pool")
-    partner_contact = partner_contact or partner.contacts.select_related("contact").first()
-    if partner_contact is None:
-        raise RelayError(f"partner '{partner.code}' has no contacts", field="partner")
-    if partner_contact.partner_id != partner.pk:
-        raise RelayError("contact does not belong to this partner", field="partner_contact")
-    customer_contact = contact_get_or_create(
-        phone=customer.phone, name=customer.name, language=customer.language
-    )
-    if customer_contact.pk == partner_contact.contact_id:
-        raise RelayError("customer and partner contact are the same person", field="customer")
+    end up with two sessions holding two pairs of numbers.
 
-    parties = [
-        (Role.CUSTOMER, customer.name, customer_contact),
-        (Role.PARTNER, partner_contact.name, partner_contact.contact),
-    ]
+    `customer_number`: the number the customer wrote to (an intake number), theirs in this
+    session. With it, `partner` may be None: the session waits in triage for one. `fields`:
+    more of the session's own (booking status, team, tags...)."""
+    if partner is None and customer_number is None:
+        raise RelayError("a session needs a partner", field="partner")
+    pool = pool or (customer_number.pool if customer_number else _pool_for(partner))
+    if partner and pool.partner_id and pool.partner_id != partner.pk:
+        raise RelayError(f"pool '{pool.name}' is reserved for another partner", field="pool")
+    if isinstance(customer, Contact):
+        customer_contact, customer_name = customer, customer.display_name
+    else:
+        customer_contact = contact_get_or_create(
+            phone=customer.phone, name=customer.name, language=customer.language
+        )
+        customer_name = customer.name
+    parties = [(Role.CUSTOMER, customer_name, customer_contact)]
+    if partner is not None:
+        partner_contact = partner_contact or partner.contacts.select_related("contact").first()
+        if partner_contact is None:
+            raise RelayError(f"partner '{partner.code}' has no contacts", field="partner")
+        if partner_contact.partner_id != partner.pk:
+            raise RelayError("contact does not belong to this partner", field="partner_contact")
+        if customer_contact.pk == partner_contact.contact_id:
+            raise RelayError("customer and partner contact are the same person", field="customer")
+        parties.append((Role.PARTNER, partner_contact.name, partner_contact.contact))
+    numbers = {Role.CUSTOMER: customer_number} if customer_number else {}
     ttl = ttl or timedelta(hours=settings.RELAY_SESSION_TTL_HOURS)
     for attempt in range(ALLOCATION_ATTEMPTS):
         try:
             with transaction.atomic():
                 _lock(parties)
                 live = reuse_live and session_find_live(
-                    external_ref=external_ref, partner=partner, customer_phone=customer.phone
+                    external_ref=external_ref, partner=partner, customer=customer_contact
                 )
                 if live:
                     return live, False
-                return _open(external_ref, workflow, mode, pool, partner, parties, ttl, actor), True
+                opened = _open(
+                    external_ref,
+                    workflow,
+                    mode,
+                    pool,
+                    partner,
+                    parties,
+                    ttl,
+                    actor,
+                    numbers,
+                    fields,
+                )
+                return opened, True
         except IntegrityError:
             # A concurrent session took the same pair first; the constraint refused ours.
             if attempt == ALLOCATION_ATTEMPTS - 1:
@@ -107,7 +130,9 @@ def _lock(parties) -> None:
     list(locked.order_by("pk"))
 
 
-def _open(external_ref, workflow, mode, pool, partner, parties, ttl, actor) -> RelaySession:
+def _open(
+    external_ref, workflow, mode, pool, partner, parties, ttl, actor, numbers, fields
+) -> RelaySession:
     now = timezone.now()
     session = RelaySession.objects.create(
         external_ref=external_ref,
@@ -117,11 +142,15 @@ def _open(external_ref, workflow, mode, pool, partner, parties, ttl, actor) -> R
         partner=partner,
         ttl=ttl,
         expires_at=now + ttl,
+        **fields,
     )
     timeline_record(EventKind.SESSION_OPENED, session=session, actor=actor, pool_id=pool.pk)
     for role, name, contact in parties:
         _expire_lapsed_sessions_of(contact, now)
-        number, multiplexed = _allocate(pool, contact)
+        if role in numbers:  # the number they wrote to, shared with whoever else writes to it
+            number, multiplexed = numbers[role], False
+        else:
+            number, multiplexed = _allocate(pool, contact)
         if multiplexed:  # the sessions already on this number now share it too
             Participant.objects.filter(contact=contact, proxy_number=number, active=True).update(
                 multiplexed=True

@@ -145,7 +145,9 @@ def _invite_back(message: Message, leg: Leg) -> str:
 
 def _invited_since_they_wrote(leg: Leg) -> bool:
     already = Message.objects.filter(
-        contact=leg.contact_id, proxy_number=leg.proxy_number_id, origin=Origin.TEMPLATE
+        contact=leg.contact_id,
+        proxy_number=leg.proxy_number_id,
+        origin__in=(Origin.TEMPLATE, Origin.OPENING),  # an opening asks them to reply too
     ).exclude(status=MessageStatus.FAILED)
     if leg.last_inbound_at:
         already = already.filter(created_at__gt=leg.last_inbound_at)

@@ -10,7 +10,7 @@ from relay.api.schema import errors
 from routing.api.serializers import PartnerCreateSerializer, PartnerSerializer
 from routing.choices import PartnerKind
 from routing.models import Partner, PartnerContact
-from routing.services import PartnerContactInput, partner_create
+from routing.services.partners import PartnerContactInput, partner_create
 
 
 @extend_schema(tags=["partners"])

@@ -206,7 +206,7 @@ def sessions_with_partners(count: int) -> list[tuple[str, str]]:
 
     from relay.models import Leg, MaskingPool, ProxyNumber
     from relay.services.sessions import PartyInput, session_open
-    from routing.services import PartnerContactInput, partner_create
+    from routing.services.partners import PartnerContactInput, partner_create
 
     pool = MaskingPool.objects.create(name="bench")
     for n in range(10):

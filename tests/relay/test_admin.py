@@ -1,6 +1,7 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -18,7 +19,16 @@ from relay.models import (
 )
 from relay.services.alerts import alert_raise
 from relay.services.webhooks import webhook_store
-from routing.models import Partner
+from routing.models import (
+    Agent,
+    Partner,
+    PartnerTag,
+    Reference,
+    RoutingDecision,
+    Rule,
+    Specialization,
+    Team,
+)
 from tests.relay import wa
 from tests.relay.conftest import CUSTOMER, PARTNER, participant
 from tests.relay.factories import TemplateFactory
@@ -39,7 +49,25 @@ def relayed(settings, open_session, run_tasks):
     OutboundHold.objects.create(error_code=190, reason="access token expired")
     api_key_create(name="booking-platform")
     TextOverride.objects.create(key=TextKey.ENDED, language="en", text="This booking is over.")
+    _one_of_each_routing_row(session)
     return session
+
+
+def _one_of_each_routing_row(session) -> None:
+    partner = session.partner
+    partner.specializations.add(Specialization.objects.create(name="Platinum Setting"))
+    partner.tags.add(PartnerTag.objects.create(name="AV-equipped"))
+    team = Team.objects.create(slug="desk", name="Desk")
+    user = get_user_model().objects.create_user("ana")
+    Agent.objects.create(user=user).teams.add(team)
+    Reference.objects.create(code="PO1234", partner=partner)
+    Rule.objects.create(
+        name="orders",
+        conditions=[{"kind": "regex", "value": "(?P<ref>PO\\d+)"}],
+        actions=[{"kind": "partner_by_reference", "value": "ref"}],
+        stop=True,
+    )
+    RoutingDecision.objects.create(session=session, steps=[{"rule": 1, "name": "x", "did": []}])
 
 
 def admin_url(obj_or_model, view: str, *args) -> str:

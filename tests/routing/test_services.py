@@ -3,7 +3,7 @@ import pytest
 from relay.exceptions import RelayError
 from relay.models import Contact
 from routing.models import Partner
-from routing.services import PartnerContactInput, partner_create
+from routing.services.partners import PartnerContactInput, partner_create
 from tests.relay.factories import ProxyNumberFactory
 
 

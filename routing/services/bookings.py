@@ -1,0 +1,69 @@
+"""Opening a booking's session as its workflow says (mode, first status, opening messages),
+and moving the booking through the workflow's statuses."""
+
+from django.db import transaction
+
+from relay.choices import EventKind, Role
+from relay.exceptions import RelayError
+from relay.models import RelaySession
+from relay.services.openings import openings_queue
+from relay.services.sessions import session_open_or_get
+from relay.timeline import SYSTEM, Actor, timeline_record
+from routing.selectors import workflow_find
+from routing.services.assignment import session_assign, session_assign_in_team
+
+
+@transaction.atomic
+def booking_open(
+    *,
+    workflow: str,
+    mode: str = "",
+    agent=None,
+    openings_to=(Role.CUSTOMER, Role.PARTNER),
+    **kwargs,
+) -> tuple[RelaySession, bool]:
+    """Open (or find live, as session_open_or_get does) the session of a booking of
+    `workflow`: in the workflow's mode unless `mode` says otherwise, at its first status;
+    the participants of `openings_to` the workflow names are told at once. It goes to
+    `agent` (a user), else to an agent of its team as the team assigns."""
+    flow = workflow_find(workflow)
+    kwargs.setdefault("booking_status", flow.first_status)
+    session, created = session_open_or_get(workflow=flow.slug, mode=mode or flow.mode, **kwargs)
+    if not created:
+        return session, False
+    openings_queue(
+        session=session, templates={role: flow.opening_for(role) for role in openings_to}
+    )
+    if agent is not None:
+        session_assign(session=session, user=agent)
+    elif session.team is not None:
+        session_assign_in_team(session=session, team=session.team)
+    return session, True
+
+
+@transaction.atomic
+def booking_status_set(*, session: RelaySession, to: str, actor: Actor = SYSTEM) -> RelaySession:
+    """Move the booking to status `to`, if its workflow allows it from where it stands."""
+    flow = workflow_find(session.workflow)
+    session = RelaySession.objects.select_for_update().get(pk=session.pk)
+    current = session.booking_status
+    if to not in flow.statuses:
+        raise RelayError(
+            f"'{to}' is not a status of {flow.name}; its statuses: {', '.join(flow.statuses)}",
+            field="status",
+        )
+    if not flow.may_move(current, to):
+        allowed = ", ".join(flow.transitions.get(current, [])) or "none"
+        raise RelayError(
+            f"a booking that is {current} cannot become {to}; from {current}: {allowed}",
+            field="status",
+        )
+    session.booking_status = to
+    session.save(update_fields=["booking_status"])
+    timeline_record(
+        EventKind.BOOKING_STATUS_CHANGED,
+        session=session,
+        actor=actor,
+        **{"from": current, "to": to},
+    )
+    return session

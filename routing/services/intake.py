@@ -1,0 +1,94 @@
+"""Intake: someone with no live session writes to one of the aggregator's public (intake)
+numbers. Routing opens their session, as the rules place it, and the message goes on its
+way in it. The customer keeps the number they wrote to; the partner gets a relay number."""
+
+import secrets
+
+from django.db import transaction
+
+from relay.choices import EventKind, NumberKind, Role
+from relay.models import Message, Participant
+from relay.timeline import timeline_record
+from routing.conditions import Sample
+from routing.models import Partner, RoutingDecision
+from routing.rules import Decision, rules_run
+from routing.services.bookings import booking_open
+
+DEFAULT_WORKFLOW = "booking"
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def sample_of(message: Message) -> Sample:
+    """What the rules see of an inbound message."""
+    media = message.payload.get(message.type) if isinstance(message.payload, dict) else None
+    number = message.proxy_number
+    return Sample(
+        text=message.body,
+        type=message.type,
+        mime_type=(media or {}).get("mime_type", "") if isinstance(media, dict) else "",
+        number=number.e164,
+        workflow=number.intake_workflow or DEFAULT_WORKFLOW,
+        tags=set(message.contact.tags or []),
+        at=message.wa_timestamp,
+    )
+
+
+@transaction.atomic(savepoint=False)  # with the inbound message's own handling
+def intake_open(message: Message) -> Participant | None:
+    """Open the session a message to an intake number starts; the customer's participant.
+    None when the number is not an intake number."""
+    number = message.proxy_number
+    if number.kind != NumberKind.INTAKE:
+        return None
+    decision = rules_run(sample_of(message))
+    placement = decision.placement
+    partner = placement.partner
+    session, _ = booking_open(
+        external_ref=placement.external_ref or _new_reference(),
+        workflow=placement.workflow or number.intake_workflow or DEFAULT_WORKFLOW,
+        mode=placement.mode,
+        customer=message.contact,
+        partner=partner,
+        partner_contact=_contact_for(partner, placement.contact_role),
+        customer_number=number,
+        reuse_live=False,
+        team=placement.team,
+        agent=placement.agent,
+        tags=placement.tags,
+        **({"priority": placement.priority} if placement.priority else {}),
+        openings_to={Role.PARTNER},  # the customer has just written: their window is open
+    )
+    _record(session, message, decision)
+    return session.participants.select_related("session", "contact", "proxy_number").get(
+        role=Role.CUSTOMER
+    )
+
+
+def _contact_for(partner: Partner | None, role: str):
+    if partner is None:
+        return None
+    contacts = partner.contacts.select_related("contact")
+    return (role and contacts.filter(role__iexact=role).first()) or contacts.first()
+
+
+def _record(session, message: Message, decision: Decision) -> None:
+    RoutingDecision.objects.create(
+        session=session, message=message, steps=decision.steps, triage=decision.triage
+    )
+    rules = [step["rule"] for step in decision.steps]
+    if decision.triage:
+        timeline_record(EventKind.SESSION_TRIAGED, session=session, message=message, rules=rules)
+        return
+    timeline_record(
+        EventKind.SESSION_ROUTED,
+        session=session,
+        message=message,
+        rules=rules,
+        partner_id=session.partner_id,
+        team_id=session.team_id,
+    )
+
+
+def _new_reference() -> str:
+    """A booking reference for a session nobody gave one: short, and easy to read out."""
+    return "IN-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))

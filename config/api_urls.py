@@ -3,7 +3,13 @@
 from rest_framework.routers import SimpleRouter
 
 from relay.api.views import NumberViewSet, PoolViewSet, SessionViewSet, TemplateViewSet
-from routing.api.views import PartnerViewSet
+from routing.api.views import (
+    PartnerViewSet,
+    ReferenceViewSet,
+    RuleViewSet,
+    TeamViewSet,
+    WorkflowViewSet,
+)
 
 app_name = "api"
 
@@ -13,5 +19,9 @@ router.register("numbers", NumberViewSet, basename="number")
 router.register("partners", PartnerViewSet, basename="partner")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("templates", TemplateViewSet, basename="template")
+router.register("workflows", WorkflowViewSet, basename="workflow")
+router.register("teams", TeamViewSet, basename="team")
+router.register("references", ReferenceViewSet, basename="reference")
+router.register("rules", RuleViewSet, basename="rule")
 
 urlpatterns = router.urls

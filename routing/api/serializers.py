@@ -3,7 +3,9 @@
 from rest_framework import serializers
 
 from relay.fields import E164Field, LanguageField
-from routing.models import Partner, PartnerContact
+from routing.models import Partner, PartnerContact, Reference, Rule, Team, Workflow
+from routing.rules import rule_problems
+from routing.sentences import rule_sentence
 
 
 class PartnerContactCreateSerializer(serializers.Serializer):
@@ -19,10 +21,16 @@ class PartnerContactCreateSerializer(serializers.Serializer):
 
 class PartnerCreateSerializer(serializers.ModelSerializer):
     contacts = PartnerContactCreateSerializer(many=True, required=False, default=list)
+    specializations = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
 
     class Meta:
         model = Partner
-        fields = ["code", "name", "kind", "contacts"]
+        fields = ["code", "name", "kind", "contacts", "specializations", "tags"]
 
     def validate_contacts(self, contacts: list[dict]) -> list[dict]:
         phones = [contact["phone"] for contact in contacts]
@@ -42,7 +50,83 @@ class PartnerContactSerializer(serializers.ModelSerializer):
 
 class PartnerSerializer(serializers.ModelSerializer):
     contacts = PartnerContactSerializer(many=True, read_only=True)
+    specializations = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = Partner
-        fields = ["id", "code", "name", "kind", "active", "contacts", "created_at"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "active",
+            "specializations",
+            "tags",
+            "contacts",
+            "created_at",
+        ]
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Workflow
+        fields = [
+            "slug",
+            "name",
+            "mode",
+            "statuses",
+            "transitions",
+            "customer_opening",
+            "partner_opening",
+        ]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField(help_text="Usernames of its agents.")
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "assignment", "members"]
+
+    def get_members(self, team: Team) -> list[str]:
+        return sorted(agent.user.get_username() for agent in team.agents.all())
+
+
+class ReferenceSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=100, help_text="An order or product code: PO1234.")
+    partner = serializers.SlugRelatedField(slug_field="code", queryset=Partner.objects.all())
+
+    def validate_code(self, code: str) -> str:
+        code = Reference.normalised(code)
+        if not code:
+            raise serializers.ValidationError("a code cannot be blank")
+        return code
+
+
+class RuleItemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+    timezone = serializers.CharField(required=False, help_text="For time conditions.")
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    conditions = RuleItemSerializer(many=True, required=False, default=list)
+    actions = RuleItemSerializer(many=True)
+    sentence = serializers.SerializerMethodField(help_text="The rule, read as a sentence.")
+
+    class Meta:
+        model = Rule
+        fields = ["id", "name", "position", "active", "stop", "conditions", "actions", "sentence"]
+        read_only_fields = ["id"]
+
+    def get_sentence(self, rule: Rule) -> str:
+        return rule_sentence(rule)
+
+    def validate(self, attrs: dict) -> dict:
+        conditions = [dict(item) for item in attrs.get("conditions", [])]
+        actions = [dict(item) for item in attrs.get("actions", [])]
+        problems = rule_problems(conditions, actions)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return {**attrs, "conditions": conditions, "actions": actions}

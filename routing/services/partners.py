@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from relay.services.contacts import contact_get_or_create, contact_set_language
-from routing.models import Partner, PartnerContact
+from routing.models import Partner, PartnerContact, PartnerTag, Specialization
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,13 @@ class PartnerContactInput:
 
 @transaction.atomic
 def partner_create(
-    *, code: str, name: str, kind: str, contacts: Iterable[PartnerContactInput]
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    contacts: Iterable[PartnerContactInput],
+    specializations: Iterable[str] = (),
+    tags: Iterable[str] = (),
 ) -> Partner:
     """Create a partner with its contacts. `phone` values must already be E.164.
 
@@ -27,6 +33,8 @@ def partner_create(
     no contact behind.
     """
     partner = Partner.objects.create(code=code, name=name, kind=kind)
+    partner.specializations.set(_labels(Specialization, specializations))
+    partner.tags.set(_labels(PartnerTag, tags))
     for item in contacts:
         PartnerContact.objects.create(
             partner=partner,
@@ -49,3 +57,12 @@ def partner_contact_save(
         contact_set_language(contact=partner_contact.contact, language=language)
     partner_contact.save()
     return partner_contact
+
+
+def _labels(model, names: Iterable[str]) -> list:
+    """The labels named, made where new; "platinum setting" is the same as "Platinum Setting"."""
+    labels = []
+    for name in {name.strip(): None for name in names if name.strip()}:
+        label = model.objects.filter(name__iexact=name).first()
+        labels.append(label or model.objects.create(name=name))
+    return labels

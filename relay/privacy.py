@@ -3,6 +3,7 @@ filter, and replaces them with neutral markers. Reference numbers stay readable.
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -83,13 +84,18 @@ def _suffixes() -> PublicSuffixList:
 
 
 def redact(
-    text: str, *, region: str | None = None, markers: dict[str, str] | None = None
+    text: str,
+    *,
+    region: str | None = None,
+    markers: dict[str, str] | None = None,
+    keep: Callable[[str], Iterable[str]] | None = None,
 ) -> Redaction:
     """Replace phone numbers, e-mail addresses and links in `text`.
 
     `region` is the sender's country (e.g. "GB"), so that numbers written in national format
     ("07700 900123") are caught too; `markers` what replaces each kind, in the reader's
-    language (English by default).
+    language (English by default); `keep` gives, for a text with a run of digits, the parts
+    of it known to be references (routing's), which stay as they are.
     """
     if not text:
         return Redaction(text or "")
@@ -106,6 +112,9 @@ def redact(
     text = HOST.sub(lambda m: _if_link(m, hide), text)
     text = GLUED_PHONE_WORD.sub(r"\1 ", text)
     shelf: list[str] = []
+    if keep is not None and MAYBE_PHONE.search(text):
+        for reference in sorted(set(keep(text)), key=len, reverse=True):
+            text = re.sub(re.escape(reference), lambda m: _set_aside(m, shelf), text)
     for pattern in (NAMED_REFERENCE, PREFIXED_REFERENCE, DATE_OR_TIME):
         text = pattern.sub(lambda m: _set_aside(m, shelf), text)
     text = _redact_phones(text, region, hide)

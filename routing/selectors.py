@@ -1,7 +1,12 @@
 """Reads of routing's own tables, for the other apps and the API."""
 
+import re
+
+import regex
+
 from relay.exceptions import RelayError
-from routing.models import Reference, Workflow
+from routing.conditions import REGEX_TIMEOUT_SECONDS
+from routing.models import Reference, Rule, Workflow
 
 
 class UnknownWorkflow(RelayError):
@@ -28,3 +33,35 @@ def reference_partner_id(code: str) -> int | None:
         .values_list("partner_id", flat=True)
         .first()
     )
+
+
+# Candidate codes in a text: a word of letters, digits and dashes holding a digit.
+CODE_CANDIDATE = re.compile(r"(?<![\w-])[A-Za-z0-9][\w-]*\d[\w-]*(?![\w-])")
+
+
+def references_in(text: str) -> list[str]:
+    """The parts of `text` routing knows to be references, which the privacy guard never
+    hides: what the patterns of active rules capture in named groups, and codes of the
+    reference table."""
+    found = []
+    for rule in Rule.objects.filter(active=True).only("conditions"):
+        for condition in rule.conditions:
+            if condition.get("kind") != "regex":
+                continue
+            try:
+                match = regex.search(
+                    condition["value"], text, regex.IGNORECASE, timeout=REGEX_TIMEOUT_SECONDS
+                )
+            except (TimeoutError, regex.error):
+                continue
+            if match:
+                found += [value for value in match.groupdict().values() if value]
+    candidates = {word: Reference.normalised(word) for word in CODE_CANDIDATE.findall(text)}
+    if candidates:
+        known = set(
+            Reference.objects.filter(code__in=set(candidates.values())).values_list(
+                "code", flat=True
+            )
+        )
+        found += [word for word, code in candidates.items() if code in known]
+    return found

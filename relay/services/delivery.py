@@ -15,7 +15,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relay import payloads
-from relay.choices import MEDIA_TYPES, Direction, EventKind, MessageStatus, Origin, TextKey
+from relay.choices import (
+    MEDIA_TYPES,
+    Direction,
+    EventKind,
+    MessageStatus,
+    MessageType,
+    Origin,
+    TextKey,
+)
 from relay.inserts import update_each
 from relay.media import MediaProblem, media_problem
 from relay.models import Leg, Message, ProxyNumber
@@ -193,7 +201,7 @@ def _may_go(message: Message, legs: dict, now) -> bool:
     if number.backoff_until and number.backoff_until > now:
         _requeue(message, at=number.backoff_until)
         return False
-    if message.origin != Origin.TEMPLATE and not leg.window_open(now):
+    if message.type != MessageType.TEMPLATE and not leg.window_open(now):  # a template may go
         message_hold_for_window(message, leg)
         return False
     if leg.backoff_until and leg.backoff_until > now:

@@ -23,6 +23,7 @@ from relay.services.queueing import message_queue
 from relay.services.threads import message_quoted, thread_strip_tag
 from relay.texts import Markers, text_render
 from relay.timeline import timeline_record
+from routing.selectors import references_in
 
 
 def relay_copy(
@@ -139,10 +140,14 @@ class _Guard:
         self.markers = Markers(lambda: reader.language)
         self.active = not message.session.handed_over
 
+    def references(self, text: str) -> list[str]:
+        """What routing knows to be references in `text`: never hidden."""
+        return [self.message.session.external_ref, *references_in(text)]
+
     def __call__(self, text: str) -> str:
         if not self.active or not text:
             return text
-        result = redact(text, region=self.region, markers=self.markers)
+        result = redact(text, region=self.region, markers=self.markers, keep=self.references)
         for kind, count in result.found.items():
             self.record(kind, count)
         return result.text

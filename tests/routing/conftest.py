@@ -1,0 +1,37 @@
+import pytest
+
+from relay.choices import NumberKind
+from routing.models import Workflow
+from tests.relay.conftest import api, open_session, partner, pool, post_webhook  # noqa: F401
+from tests.relay.factories import PoolFactory, ProxyNumberFactory, TemplateFactory
+
+BUYER = "+14155550123"
+INTAKE = "+15550002000"
+
+
+@pytest.fixture
+def intake_pool(db):
+    """An intake number customers write to first, and relay numbers for partners."""
+    intake = PoolFactory(name="intake")
+    ProxyNumberFactory(
+        pool=intake,
+        e164=INTAKE,
+        phone_number_id="2000",
+        kind=NumberKind.INTAKE,
+        intake_workflow="export-feedback",
+    )
+    ProxyNumberFactory(pool=intake, e164="+15550002001", phone_number_id="2001")
+    ProxyNumberFactory(pool=intake, e164="+15550002002", phone_number_id="2002")
+    return intake
+
+
+@pytest.fixture
+def opening_templates(db):
+    """Approved opening templates for the demo workflows, as a sync would store them."""
+    for name in ("new_booking", "buyer_feedback", "new_inquiry", "interview_match"):
+        TemplateFactory(
+            name=name,
+            body="{{1}}: new request {{2}} from {{3}}. Reply here to answer.",
+            parameter_names=["1", "2", "3"],
+        )
+    return Workflow.objects.all()

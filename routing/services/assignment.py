@@ -75,7 +75,7 @@ def _longest_waiting(agent: Agent) -> tuple:
 def agent_sessions_redistribute(*, agent: Agent, actor: Actor = SYSTEM) -> int:
     """The agent is away: their live sessions go to others of the session's team (as it
     assigns), or back to unassigned; how many moved."""
-    sessions = RelaySession.objects.select_for_update().filter(
+    sessions = RelaySession.objects.select_for_update(of=("self",)).filter(
         assignee=agent.user, status__in=LIVE_SESSION_STATUSES
     )
     moved = 0

@@ -6,7 +6,7 @@ import regex
 
 from relay.exceptions import RelayError
 from routing.conditions import REGEX_TIMEOUT_SECONDS
-from routing.models import Reference, Rule, Workflow
+from routing.models import Reference, Workflow
 
 
 class UnknownWorkflow(RelayError):
@@ -44,7 +44,9 @@ def references_in(text: str) -> list[str]:
     hides: what the patterns of active rules capture in named groups, and codes of the
     reference table."""
     found = []
-    for rule in Rule.objects.filter(active=True).only("conditions"):
+    from routing.rules import active_rules  # rules read ahead of the selectors they use
+
+    for rule in active_rules():
         for condition in rule.conditions:
             if condition.get("kind") != "regex":
                 continue

@@ -7,7 +7,7 @@ from django_q.models import Schedule
 
 from relay.management.commands import devserver
 from relay.models import Contact, MaskingPool, MessageTemplate, ProxyNumber, RelaySession
-from routing.models import Partner, PartnerContact
+from routing.models import Partner, PartnerContact, Reference, Rule, Workflow
 
 
 def run(name: str, *args) -> str:
@@ -27,20 +27,28 @@ def test_load_demo_twice_creates_one_of_each_thing(settings, db):
     assert admin.username == "admin" and admin.is_superuser and admin.check_password("admin")
     invitations = MessageTemplate.objects.filter(name="relay_invite", status="APPROVED")
     assert {"en_US", "es", "fr"} <= set(invitations.values_list("language", flat=True))
-    assert MessageTemplate.objects.count() == invitations.count()
+    openings = {w.partner_opening for w in Workflow.objects.all()} - {""}
+    assert MessageTemplate.objects.count() == invitations.count() + len(openings)
     pool = MaskingPool.objects.get(name="default")
     assert (pool.notice_template.name, pool.notice_template.language) == ("relay_invite", "en_US")
     assert pool.notice_template.parameter_count == 1
-    assert sorted(pool.numbers.values_list("e164", "phone_number_id")) == [
-        ("+15550001001", "1001"),
-        ("+15550001002", "1002"),
+    assert sorted(pool.numbers.values_list("e164", "phone_number_id", "kind")) == [
+        ("+15550001001", "1001", "relay"),
+        ("+15550001002", "1002", "relay"),
+        ("+15550002000", "2000", "intake"),
     ]
-    assert ProxyNumber.objects.count() == 2
-    partner = Partner.objects.get()
-    assert (partner.code, partner.name, partner.kind) == ("loc-a", "Downtown Hub", "location")
-    ana = PartnerContact.objects.get()
+    assert ProxyNumber.objects.count() == 3
+    assert set(Partner.objects.values_list("code", flat=True)) == {
+        "loc-a",
+        "factory-a",
+        "workshop-platinum",
+    }
+    partner = Partner.objects.get(code="loc-a")
+    assert (partner.name, partner.kind) == ("Downtown Hub", "location")
+    ana = PartnerContact.objects.get(partner=partner)
     assert (ana.name, ana.role, ana.contact.phone) == ("Ana", "manager", "+447700900123")
-    assert Contact.objects.count() == 2
+    assert Contact.objects.count() == 4
+    assert Rule.objects.count() == 2 and Reference.objects.get().partner.code == "factory-a"
     session = RelaySession.objects.get()
     assert (session.external_ref, session.workflow, session.mode) == (
         "BK-1001",

@@ -9,6 +9,7 @@ from relay.services.contacts import contact_get_or_create
 from relay.services.sessions import PartyInput, session_open
 from relay.services.templates import templates_sync
 from routing.choices import PartnerKind
+from routing.demo import routing_demo_load
 from routing.models import Partner, PartnerContact
 
 DEMO_LOGIN = ("admin", "admin")
@@ -20,8 +21,9 @@ BOOKING = "BK-1001"
 
 class Command(BaseCommand):
     help = (
-        "Load demo data for local work: an admin/admin login, a pool with two numbers, a "
-        "partner with a contact and an open session. Running it again changes nothing."
+        "Load demo data for local work: an admin/admin login, a pool with two numbers and an "
+        "intake number, partners with contacts, routing rules and an open session. Running it "
+        "again changes nothing."
     )
 
     def handle(self, *args, **options) -> None:
@@ -45,8 +47,9 @@ class Command(BaseCommand):
     def _load(self) -> None:
         username, password = DEMO_LOGIN
         User = get_user_model()
-        if not User.objects.filter(username=username).exists():
-            User.objects.create_superuser(username=username, email="", password=password)
+        admin = User.objects.filter(username=username).first() or User.objects.create_superuser(
+            username=username, email="", password=password
+        )
         # The console provider's own catalogue stands in for WhatsApp Manager's.
         templates_sync()
         template = MessageTemplate.objects.get(name=INVITATION, language="en_US")
@@ -66,6 +69,7 @@ class Command(BaseCommand):
             contact=contact,
             defaults={"name": PARTNER_CONTACT.name, "role": "manager"},
         )
+        routing_demo_load(pool=pool, admin=admin)
         if not RelaySession.objects.filter(external_ref=BOOKING).exists():
             session_open(
                 external_ref=BOOKING,

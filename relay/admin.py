@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from relay import crypto, phones
 from relay.api.authentication import api_keys_revoke
+from relay.choices import LIVE_SESSION_STATUSES
 from relay.exceptions import RelayError
 from relay.fields import LanguageFormField, PhoneNumberField
 from relay.forms import FixedAfterCreateForm
@@ -318,28 +319,59 @@ class TranscriptInline(MessageTextMixin, RevealMixin, admin.TabularInline):
         return messages_explained(super().get_queryset(request).select_related("participant"))
 
 
+class TriageFilter(admin.SimpleListFilter):
+    title = "triage"
+    parameter_name = "triage"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Waiting in triage (no partner yet)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(partner__isnull=True, status__in=LIVE_SESSION_STATUSES)
+        return queryset
+
+
 @admin.register(RelaySession)
 class RelaySessionAdmin(ReadOnlyAdmin):
     list_display = (
         "external_ref",
         "workflow",
+        "booking_status",
         "mode",
         "status",
         "partner",
+        "team",
+        "assignee",
         "pool",
         "last_interaction_at",
         "expires_at",
     )
-    list_filter = ("status", "mode", "workflow", "handed_over", "pool")
+    list_filter = (
+        "status",
+        "mode",
+        "workflow",
+        TriageFilter,
+        "team",
+        "priority",
+        "handed_over",
+        "pool",
+    )
     search_fields = ("external_ref", "partner__code", "partner__name")
-    list_select_related = ("partner", "pool")
+    list_select_related = ("partner", "pool", "team", "assignee")
     readonly_fields = (
         "external_ref",
         "workflow",
+        "booking_status",
         "mode",
         "status",
         "pool",
         "partner",
+        "routing",
+        "team",
+        "assignee",
+        "priority",
+        "tags",
         "handed_over",
         "ttl",
         "expires_at",
@@ -351,6 +383,15 @@ class RelaySessionAdmin(ReadOnlyAdmin):
     fields = readonly_fields
     inlines = (ParticipantInline, TranscriptInline)
     actions = ("close", "reopen")
+
+    @admin.display(description="routing decision")
+    def routing(self, session: RelaySession) -> str:
+        decision = getattr(session, "routing_decision", None)
+        if decision is None:
+            return "opened for a given partner (API)"
+        steps = [f"{step['name']}: {', '.join(step['did'])}" for step in decision.steps]
+        outcome = "in triage: no rule placed it" if decision.triage else "routed"
+        return f"{outcome}. " + ("; ".join(steps) or "No rule matched.")
 
     @admin.action(description="Close the selected sessions", permissions=["manage"])
     def close(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -81,8 +81,13 @@ def test_nobody_with_room_leaves_the_session_unassigned(team, agents, new_sessio
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_sessions_routed_at_once_never_overfill_an_agent(team, django_user_model, new_session):
+@pytest.mark.parametrize("strategy", [Assignment.LEAST_LOADED, Assignment.ROUND_ROBIN])
+def test_two_sessions_routed_at_once_never_overfill_an_agent(
+    team, django_user_model, new_session, strategy
+):
     skip_unless_postgresql()
+    Team.objects.filter(pk=team.pk).update(assignment=strategy)
+    team.refresh_from_db()
     agent = Agent.objects.create(user=django_user_model.objects.create_user("solo"), capacity=1)
     agent.teams.add(team)
     first, second = new_session(), new_session()

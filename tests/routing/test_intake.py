@@ -194,3 +194,19 @@ def test_every_routing_step_is_on_the_session_timeline(
     routed = session.timeline.get(kind=EventKind.SESSION_ROUTED)
     assert routed.detail["rules"] == [orders_rule.pk]
     assert routed.detail["partner_id"] == factory.pk
+
+
+def test_the_admin_shows_each_sessions_routing_decision_and_lists_triage(
+    whatsapp_api, intake_pool, factory, orders_rule, post_webhook, admin_client
+):
+    Reference.objects.create(code="PO1234", partner=factory)
+    write(post_webhook, BUYER, "2000", body="PO1234 stitching defect")
+    write(post_webhook, "+14155550999", "2000", body="hello?")
+    routed = RelaySession.objects.get(external_ref="PO1234")
+
+    page = admin_client.get(f"/admin/relay/relaysession/{routed.pk}/change/").content.decode()
+    triage = admin_client.get("/admin/relay/relaysession/", {"triage": "yes"}).content.decode()
+
+    assert "routed. orders to factories: partner factory-a, owner of PO1234" in page
+    assert "production contact" in page
+    assert "PO1234" not in triage and "IN-" in triage

@@ -42,3 +42,27 @@ def test_partner_create_leaves_nothing_when_a_contact_is_refused(db):
 
     assert not Partner.objects.exists()
     assert not Contact.objects.exists()
+
+
+def test_partners_take_specializations_and_tags_through_the_api(api):
+    body = {
+        "code": "workshop-platinum",
+        "name": "Workshop Platinum",
+        "kind": "workshop",
+        "specializations": ["Platinum Setting", "Gemstone Sourcing"],
+        "tags": ["AV-equipped"],
+        "contacts": [{"name": "Luca", "phone": "+393400000003", "role": "production"}],
+    }
+
+    answer = api.post("/api/v1/partners/", body, format="json")
+    again = api.post(
+        "/api/v1/partners/",
+        body | {"code": "workshop-2", "specializations": ["platinum setting"], "contacts": []},
+        format="json",
+    )
+
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["specializations"] == ["Gemstone Sourcing", "Platinum Setting"]
+    assert answer.json()["tags"] == ["AV-equipped"]
+    assert answer.json()["contacts"][0]["role"] == "production"
+    assert again.json()["specializations"] == ["Platinum Setting"]  # the same label, any case

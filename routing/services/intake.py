@@ -8,9 +8,10 @@ from django.db import transaction
 
 from relay.choices import EventKind, NumberKind, Role
 from relay.models import Message, Participant
+from relay.services.alerts import alert_raise
 from relay.timeline import timeline_record
 from routing.conditions import Sample
-from routing.models import Partner, RoutingDecision
+from routing.models import Partner, RoutingDecision, Workflow
 from routing.rules import Decision, rules_run
 from routing.services.bookings import booking_open
 
@@ -45,7 +46,7 @@ def intake_open(message: Message) -> Participant | None:
     partner = placement.partner
     session, _ = booking_open(
         external_ref=placement.external_ref or _new_reference(),
-        workflow=placement.workflow or number.intake_workflow or DEFAULT_WORKFLOW,
+        workflow=_workflow(placement.workflow, number),
         mode=placement.mode,
         customer=message.contact,
         partner=partner,
@@ -62,6 +63,24 @@ def intake_open(message: Message) -> Participant | None:
     return session.participants.select_related("session", "contact", "proxy_number").get(
         role=Role.CUSTOMER
     )
+
+
+def _workflow(chosen: str, number) -> str:
+    """The rules' workflow, else the number's, else the default; one that was removed is
+    passed over (an operator is told): the message is not lost for it."""
+    wanted = [slug for slug in (chosen, number.intake_workflow, DEFAULT_WORKFLOW) if slug]
+    known = set(Workflow.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    for slug in wanted:
+        if slug in known:
+            break
+        alert_raise(
+            "intake_workflow_missing",
+            f"Intake number {number.e164} opened a session without workflow '{slug}', which "
+            "does not exist; set another on the number or the rule.",
+        )
+    else:
+        slug = Workflow.objects.order_by("pk").values_list("slug", flat=True).first() or ""
+    return slug
 
 
 def _contact_for(partner: Partner | None, role: str):

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 from relay.choices import NumberKind
@@ -34,4 +36,14 @@ def opening_templates(db):
             body="{{1}}: new request {{2}} from {{3}}. Reply here to answer.",
             parameter_names=["1", "2", "3"],
         )
+    return Workflow.objects.all()
+
+
+@pytest.fixture
+def workflows(db):
+    """The demo workflows, for tests whose database is emptied between tests (transaction=True)."""
+    from django.apps import apps
+
+    create = importlib.import_module("routing.migrations.0003_demo_workflows").create
+    create(apps, None)
     return Workflow.objects.all()

@@ -210,3 +210,17 @@ def test_the_admin_shows_each_sessions_routing_decision_and_lists_triage(
     assert "routed. orders to factories: partner factory-a, owner of PO1234" in page
     assert "production contact" in page
     assert "PO1234" not in triage and "IN-" in triage
+
+
+def test_an_intake_workflow_that_was_removed_does_not_lose_the_message(
+    whatsapp_api, intake_pool, post_webhook
+):
+    from relay.models import OperatorAlert
+    from routing.models import Workflow
+
+    Workflow.objects.filter(slug="export-feedback").delete()
+
+    write(post_webhook, BUYER, "2000", body="hello")
+
+    assert RelaySession.objects.get().workflow == "booking"
+    assert "export-feedback" in OperatorAlert.objects.get(kind="intake_workflow_missing").message

@@ -4,7 +4,14 @@ import pytest
 
 from relay.choices import NumberKind
 from routing.models import Workflow
-from tests.relay.conftest import api, open_session, partner, pool, post_webhook  # noqa: F401
+from tests.relay.conftest import (  # noqa: F401 (fixtures the routing tests share)
+    api,
+    open_session,
+    partner,
+    pool,
+    post_webhook,
+    session,
+)
 from tests.relay.factories import PoolFactory, ProxyNumberFactory, TemplateFactory
 
 BUYER = "+14155550123"

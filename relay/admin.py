@@ -49,6 +49,7 @@ from relay.services.sessions import session_close, session_reopen
 from relay.services.templates import templates_sync
 from relay.texts import CATALOGUE, placeholders
 from relay.timeline import Actor
+from routing.selectors import workflow_find
 
 HIDDEN = "Hidden: it holds real numbers."
 
@@ -88,7 +89,16 @@ class ProxyNumberForm(FixedAfterCreateForm):
 
     class Meta:
         model = ProxyNumber
-        fields = ("pool", "e164", "phone_number_id", "kind", "active")
+        fields = ("pool", "e164", "phone_number_id", "kind", "intake_workflow", "active")
+
+    def clean_intake_workflow(self) -> str:
+        slug = self.cleaned_data["intake_workflow"]
+        if slug:
+            try:
+                workflow_find(slug)
+            except RelayError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return slug
 
 
 @admin.register(MessageTemplate)
@@ -162,7 +172,7 @@ class MaskingPoolForm(forms.ModelForm):
 class ProxyNumberInline(admin.TabularInline):
     model = ProxyNumber
     form = ProxyNumberForm
-    fields = ("e164", "phone_number_id", "kind", "active", "backoff_until")
+    fields = ("e164", "phone_number_id", "kind", "intake_workflow", "active", "backoff_until")
     readonly_fields = ("backoff_until",)
     extra = 1
     can_delete = False  # numbers are referenced by sessions; deactivate one instead

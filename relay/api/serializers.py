@@ -23,6 +23,7 @@ from relay.selectors import Reach, message_reason, participants_reach
 from relay.services.openings import OPENING_QUEUED
 from relay.services.templates import invitation_template_find
 from routing.models import Partner, PartnerContact, Team
+from routing.selectors import workflow_find
 
 RELAY = "relay"  # the sender or recipient of a message that is not a participant
 # Described rather than enumerated: an enum here would be a second name for Role's choices.
@@ -118,7 +119,24 @@ class NumberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProxyNumber
-        fields = ["id", "e164", "phone_number_id", "pool", "kind", "active", "created_at"]
+        fields = [
+            "id",
+            "e164",
+            "phone_number_id",
+            "pool",
+            "kind",
+            "intake_workflow",
+            "active",
+            "created_at",
+        ]
+
+    def validate_intake_workflow(self, slug: str) -> str:
+        if slug:
+            try:
+                workflow_find(slug)
+            except RelayError as exc:
+                raise serializers.ValidationError(exc.message) from exc
+        return slug
 
 
 class NumberUpdateSerializer(serializers.ModelSerializer):

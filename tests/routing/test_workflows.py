@@ -129,3 +129,15 @@ def test_a_workflow_whose_statuses_cannot_work_is_refused(statuses, transitions,
 def test_every_demo_workflows_transitions_name_its_own_statuses(db):
     for workflow in Workflow.objects.all():
         assert workflow_problem(workflow.statuses, workflow.transitions) is None, workflow
+
+
+def test_an_intake_number_names_a_known_workflow(api, pool):
+    number = {"e164": "+15550002000", "phone_number_id": "2000", "pool": pool.pk}
+
+    refused = api.post("/api/v1/numbers/", number | {"kind": "intake", "intake_workflow": "x"})
+    made = api.post(
+        "/api/v1/numbers/", number | {"kind": "intake", "intake_workflow": "export-feedback"}
+    )
+
+    assert refused.status_code == 400 and "valid workflows" in refused.json()["intake_workflow"][0]
+    assert made.status_code == 201 and made.json()["intake_workflow"] == "export-feedback"

@@ -17,7 +17,26 @@ SECTIONS = [
             ("relay", "textoverride"),
         ],
     ),
-    ("Partners", [("routing", "partner"), ("routing", "partnercontact")]),
+    (
+        "Partners",
+        [
+            ("routing", "partner"),
+            ("routing", "partnercontact"),
+            ("routing", "specialization"),
+            ("routing", "partnertag"),
+            ("routing", "reference"),
+        ],
+    ),
+    (
+        "Routing",
+        [
+            ("routing", "workflow"),
+            ("routing", "rule"),
+            ("routing", "routingdecision"),
+            ("routing", "team"),
+            ("routing", "agent"),
+        ],
+    ),
     ("Access", [("relay", "apikey"), ("auth", "user"), ("auth", "group")]),
     (
         "Conversations",

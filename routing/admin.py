@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import escape
 
 from relay.choices import LIVE_SESSION_STATUSES, MessageType
 from relay.fields import LanguageFormField, PhoneNumberField
@@ -23,6 +24,14 @@ from routing.models import (
     Specialization,
     Team,
     Workflow,
+)
+from routing.rule_form import (
+    ACTION_KINDS,
+    ACTIONS_HELP,
+    CONDITION_KINDS,
+    CONDITIONS_HELP,
+    RowsField,
+    rows_for,
 )
 from routing.rules import rule_problems, rules_run
 from routing.sentences import rule_sentence
@@ -246,19 +255,25 @@ class ReferenceAdmin(admin.ModelAdmin):
 
 
 class RuleForm(forms.ModelForm):
+    """Conditions and actions as rows: a kind chosen from a list and its value."""
+
     class Meta:
         model = Rule
         fields = ("name", "position", "active", "stop", "conditions", "actions")
-        help_texts = {
-            "conditions": 'All must hold, e.g. [{"kind": "regex", "value": "(?P<ref>PO\\d+)"}]. '
-            "Kinds: keyword (words, comma separated), regex (a group named ref becomes the "
-            "booking reference), message_type (text, image or photo, document or pdf...), "
-            "number, workflow, tag, time (mon-fri 09:00-18:00, with an optional timezone).",
-            "actions": 'In order, e.g. [{"kind": "partner_by_reference", "value": "ref"}, '
-            '{"kind": "contact_role", "value": "production"}]. Kinds: set_partner, '
-            "partner_by_reference, partner_by_specialization, contact_role, assign_team, "
-            "assign_agent, add_tag, set_workflow, set_mode, set_priority.",
-        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        rule = self.instance
+        self.fields["conditions"] = RowsField(
+            CONDITION_KINDS,
+            rows=rows_for(rule.conditions),
+            zone=True,
+            label="If",
+            help_text=escape(CONDITIONS_HELP),  # the admin shows help texts as HTML
+        )
+        self.fields["actions"] = RowsField(
+            ACTION_KINDS, rows=rows_for(rule.actions), label="Then", help_text=ACTIONS_HELP
+        )
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -306,7 +321,7 @@ class RuleAdmin(admin.ModelAdmin):
 class TryMessageForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     type = forms.ChoiceField(
-        label="message type", choices=MessageType.choices, initial=MessageType.TEXT
+        label="Message type", choices=MessageType.choices, initial=MessageType.TEXT
     )
     mime_type = forms.CharField(
         required=False, help_text="For a document, e.g. application/pdf.", max_length=100
@@ -317,7 +332,7 @@ class TryMessageForm(forms.Form):
     workflow = forms.CharField(required=False, initial="booking", max_length=50)
     tags = forms.CharField(required=False, help_text="The customer's tags, comma separated.")
     at = forms.DateTimeField(
-        label="sent at", required=False, help_text="Blank: now. For time conditions."
+        label="Sent at", required=False, help_text="Blank: now. For time conditions."
     )
 
     def sample(self) -> Sample:

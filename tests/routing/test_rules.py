@@ -256,3 +256,48 @@ def test_the_rules_list_reads_as_sentences(admin_client):
 
     assert "If the text matches (?P&lt;ref&gt;PO\\d+), then send to the partner that owns" in html
     assert "Try a message" in html
+
+
+def rows(name: str, *items) -> dict:
+    """The admin form's rows: kind, value and time zone of each, by position."""
+    data = {}
+    for index, item in enumerate(items):
+        kind, value, *zone = item
+        data[f"{name}_{index * 3}"] = kind
+        data[f"{name}_{index * 3 + 1}"] = value
+        data[f"{name}_{index * 3 + 2}"] = zone[0] if zone else ""
+    return data
+
+
+def test_a_rule_is_written_in_the_admin_as_rows_without_json(admin_client):
+    form = {"name": "orders", "position": 10, "active": "on", "stop": "on"}
+    form |= rows("conditions", ("regex", r"(?P<ref>PO\d+)"), ("time", "mon-fri", "Asia/Kolkata"))
+    form |= rows(
+        "actions", ("partner_by_reference", "ref"), ("", ""), ("contact_role", "production")
+    )
+
+    page = admin_client.post("/admin/routing/rule/add/", form)
+
+    assert page.status_code == 302, page.content.decode()[:2000]
+    rule = Rule.objects.get()
+    assert rule.conditions == [
+        {"kind": "regex", "value": r"(?P<ref>PO\d+)"},
+        {"kind": "time", "value": "mon-fri", "timezone": "Asia/Kolkata"},
+    ]
+    assert rule.actions == [
+        {"kind": "partner_by_reference", "value": "ref"},
+        {"kind": "contact_role", "value": "production"},
+    ]
+    again = admin_client.get(f"/admin/routing/rule/{rule.pk}/change/").content.decode()
+    assert 'value="(?P&lt;ref&gt;PO\\d+)"' in again and 'value="Asia/Kolkata"' in again
+
+
+def test_a_slow_pattern_is_refused_in_the_admin_next_to_it(admin_client):
+    form = {"name": "slow", "position": 10}
+    form |= rows("conditions", ("regex", "(a+)+$"))
+    form |= rows("actions", ("add_tag", "x"))
+
+    page = admin_client.post("/admin/routing/rule/add/", form)
+
+    assert page.status_code == 200 and "too slow" in page.content.decode()
+    assert not Rule.objects.exists()

@@ -304,10 +304,11 @@ def test_the_admin_leads_with_configuration_and_attention(admin_client, settings
     page = admin_client.get(reverse("admin:index"))
 
     sections = [section["name"] for section in page.context["app_list"]]
-    assert sections[:5] == [
+    assert sections[:6] == [
         "Needs attention",
         "Numbers and templates",
         "Partners",
+        "Routing",
         "Access",
         "Conversations",
     ]

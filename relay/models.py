@@ -554,7 +554,7 @@ class WebhookPayload(models.Model):
 
     @body.setter
     def body(self, text: str) -> None:
-        self.body_ciphertext = crypto.encrypt(text)
+        self.body_ciphertext = crypto.seal(text)
 
 
 class OutboundHold(models.Model):

@@ -15,7 +15,7 @@ from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from relay.choices import EventKind, TemplateStatus
-from relay.crypto import encrypt
+from relay.crypto import seal
 from relay.deferred import writes_deferred
 from relay.inserts import insert_fast
 from relay.models import MessageTemplate, ProxyNumber, WebhookPayload
@@ -61,7 +61,7 @@ def webhook_store(*, body: bytes, conversation: str | None = None) -> int:
     """Keep the payload (one INSERT, one commit) and return its id; a worker handles it.
     Payloads of one `conversation` (see envelope.conversation_of) are handled in order."""
     payload_id = insert_fast(
-        WebhookPayload, body_ciphertext=encrypt(body.decode("utf-8")), conversation=conversation
+        WebhookPayload, body_ciphertext=seal(body.decode("utf-8")), conversation=conversation
     )
     wake()
     return payload_id

@@ -45,6 +45,20 @@ def test_a_wrong_encryption_key_is_a_clear_configuration_error(db, settings):
         crypto.encrypt("x")
 
 
+def test_sealed_payloads_and_fernet_tokens_both_read_back_and_neither_with_another_key(
+    db, settings
+):
+    sealed, fernet = crypto.seal("a body +14155550123"), crypto.encrypt("a body +14155550123")
+
+    assert sealed.startswith(crypto.SEALED) and "4155550123" not in sealed
+    assert crypto.decrypt(sealed) == crypto.decrypt(fernet) == "a body +14155550123"
+    assert crypto.seal("same") != crypto.seal("same")  # a new nonce each time
+    settings.FIELD_ENCRYPTION_KEY = "YW5vdGhlci1rZXktYW5vdGhlci1rZXktYW5vdGhlciE="
+    for token in (sealed, fernet):
+        with pytest.raises(ImproperlyConfigured, match="does not match"):
+            crypto.decrypt(token)
+
+
 @pytest.mark.parametrize(
     ("raw", "error"),
     [

@@ -66,6 +66,7 @@ SPELLED_DIGITS = re.compile(
     re.IGNORECASE,
 )
 MIN_PHONE_DIGITS = 8  # fewer: prices, quantities, short references
+MIN_REFERENCE = 3  # a known reference shorter than this is not set aside: it would split numbers
 # No phone number anywhere has fewer digits than this, however they are written.
 MAYBE_PHONE = re.compile(r"(?:\d[\s().\-/]*){5}")
 SHELF = 0xE000  # private-use characters stand for what is set aside
@@ -113,8 +114,7 @@ def redact(
     text = GLUED_PHONE_WORD.sub(r"\1 ", text)
     shelf: list[str] = []
     if keep is not None and MAYBE_PHONE.search(text):
-        for reference in sorted(set(keep(text)), key=len, reverse=True):
-            text = re.sub(re.escape(reference), lambda m: _set_aside(m, shelf), text)
+        text = _set_aside_references(text, keep(text), region, shelf)
     for pattern in (NAMED_REFERENCE, PREFIXED_REFERENCE, DATE_OR_TIME):
         text = pattern.sub(lambda m: _set_aside(m, shelf), text)
     text = _redact_phones(text, region, hide)
@@ -158,6 +158,54 @@ def _redact_phones(text: str, region: str | None, hide) -> str:
             start -= 1  # "(415) 555-0198": the matcher leaves the opening bracket out
         text = text[:start] + hide(LeakKind.PHONE) + text[match.end :]
     return text
+
+
+def phone_like(value: str, region: str | None) -> bool:
+    """`value` holds a valid phone number (of `region`, or written internationally): never
+    taken for a reference, whoever says it is one."""
+    return bool(_valid_phones(value, region))
+
+
+def _set_aside_references(text: str, references, region: str | None, shelf: list[str]) -> str:
+    """Set aside each whole occurrence of a known reference, unless it is part of a longer
+    phone number ("900123" in "+44 7700 900123") or is one itself."""
+    phones = _phone_spans(text, region)
+    spans: list[tuple[int, int]] = []
+    wanted = {ref.strip() for ref in references if len(ref.strip()) >= MIN_REFERENCE}
+    for reference in sorted(wanted, key=len, reverse=True):
+        for match in re.finditer(rf"(?<![\w+]){re.escape(reference)}(?!\w)", text):
+            start, end = match.span()
+            inside_a_number = any(
+                a <= start and end <= b and (a, b) != (start, end) for a, b in phones
+            )
+            taken = any(start < b and a < end for a, b in spans)
+            if not inside_a_number and not taken and not phone_like(reference, region):
+                spans.append((start, end))
+    for start, end in sorted(spans, reverse=True):
+        shelf.append(text[start:end])
+        text = text[:start] + chr(SHELF + len(shelf) - 1) + text[end:]
+    return text
+
+
+def _phone_spans(text: str, region: str | None) -> list[tuple[int, int]]:
+    """Where the guard would see a phone number: a valid one, or a long run of digits."""
+    long_runs = [
+        m.span() for m in DIGIT_RUN.finditer(text) if _digits(m.group()) >= MIN_PHONE_DIGITS
+    ]
+    return _valid_phones(text, region) + long_runs
+
+
+def _valid_phones(text: str, region: str | None) -> list[tuple[int, int]]:
+    if not MAYBE_PHONE.search(text):
+        return []
+    leniency = phonenumbers.Leniency.VALID
+    return [
+        (m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, region or "US", leniency)
+    ]
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
 
 
 def _set_aside(match: re.Match, shelf: list[str]) -> str:

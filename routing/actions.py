@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 
 from relay.choices import LIVE_SESSION_STATUSES, Priority, SessionMode
 from routing.conditions import Sample
-from routing.models import Partner, Team, Workflow
+from routing.models import Agent, Partner, Team, Workflow
 from routing.selectors import reference_partner_id
 
 
@@ -75,7 +75,13 @@ def _partner_by_specialization(value: str, placement: Placement, sample: Sample)
         Q(specializations__name__iexact=value) | Q(tags__name__iexact=value), active=True
     ).distinct()
     partner = (
-        fits.annotate(live=Count("sessions", filter=Q(sessions__status__in=LIVE_SESSION_STATUSES)))
+        fits.annotate(
+            live=Count(
+                "sessions",
+                filter=Q(sessions__status__in=LIVE_SESSION_STATUSES),
+                distinct=True,  # the labels' joins repeat each session
+            )
+        )
         .order_by("live", "pk")
         .first()
     )
@@ -102,6 +108,8 @@ def _assign_agent(value: str, placement: Placement, sample: Sample) -> str:
     user = get_user_model().objects.filter(username=value, is_active=True).first()
     if user is None:
         return f"no agent '{value}'"
+    if Agent.objects.filter(user=user, available=False).exists():
+        return f"agent {value} is away"  # the team, if a rule names one, assigns instead
     placement.agent = user
     return f"agent {value}"
 

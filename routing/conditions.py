@@ -10,6 +10,7 @@ import regex
 from django.conf import settings
 
 from relay.choices import MessageType
+from relay.privacy import phone_like
 
 # A pattern may spend this long on one message; one that would take longer is refused when
 # saved, and treated as not matching if a message still makes it that slow.
@@ -40,7 +41,9 @@ class Sample:
     workflow: str = ""
     tags: set[str] = field(default_factory=set)  # the customer's known tags
     at: datetime | None = None
-    captures: dict[str, str] = field(default_factory=dict)  # named groups of matched patterns
+    region: str | None = None  # the writer's country, for what looks like a phone number
+    captures: dict[str, str] = field(default_factory=dict)  # named groups of matched rules
+    pending: dict[str, str] = field(default_factory=dict)  # the rule being tried's groups
 
 
 class ConditionError(ValueError):
@@ -101,7 +104,9 @@ def _regex(condition: dict, sample: Sample) -> bool:
         return False
     if found is None:
         return False
-    sample.captures.update({k: v for k, v in found.groupdict().items() if v})
+    # A phone number is never a reference, whatever a pattern captures.
+    groups = found.groupdict().items()
+    sample.pending.update({k: v for k, v in groups if v and not phone_like(v, sample.region)})
     return True
 
 
@@ -142,10 +147,11 @@ def _check_time(condition: dict) -> None:
 def _time(condition: dict, sample: Sample) -> bool:
     days, start, end, zone = _time_window(condition)
     local = (sample.at or datetime.now(tz=ZoneInfo("UTC"))).astimezone(zone)
-    if DAYS[local.weekday()] not in days:
-        return False
-    now = local.time()
-    return start <= now < end if start < end else now >= start or now < end  # past midnight
+    now, today, yesterday = local.time(), DAYS[local.weekday()], DAYS[local.weekday() - 1]
+    if start < end:
+        return today in days and start <= now < end
+    # Past midnight: "fri 22:00-06:00" holds until Saturday 06:00.
+    return (today in days and now >= start) or (yesterday in days and now < end)
 
 
 def _time_window(condition: dict) -> tuple[set[str], time, time, ZoneInfo]:

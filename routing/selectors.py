@@ -5,6 +5,7 @@ import re
 import regex
 
 from relay.exceptions import RelayError
+from relay.privacy import phone_like
 from routing.conditions import REGEX_TIMEOUT_SECONDS
 from routing.models import Reference, Workflow
 
@@ -39,12 +40,12 @@ def reference_partner_id(code: str) -> int | None:
 CODE_CANDIDATE = re.compile(r"(?<![\w-])[A-Za-z0-9][\w-]*\d[\w-]*(?![\w-])")
 
 
-def references_in(text: str) -> list[str]:
+def references_in(text: str, region: str | None = None) -> list[str]:
     """The parts of `text` routing knows to be references, which the privacy guard never
     hides: what the patterns of active rules capture in named groups, and codes of the
     reference table."""
     found = []
-    from routing.rules import active_rules  # rules read ahead of the selectors they use
+    from routing.rules import active_rules  # routing.rules imports this module
 
     for rule in active_rules():
         for condition in rule.conditions:
@@ -57,7 +58,8 @@ def references_in(text: str) -> list[str]:
             except (TimeoutError, regex.error):
                 continue
             if match:
-                found += [value for value in match.groupdict().values() if value]
+                groups = match.groupdict().values()
+                found += [value for value in groups if value and not phone_like(value, region)]
     candidates = {word: Reference.normalised(word) for word in CODE_CANDIDATE.findall(text)}
     if candidates:
         known = set(

@@ -142,7 +142,7 @@ class _Guard:
 
     def references(self, text: str) -> list[str]:
         """What routing knows to be references in `text`: never hidden."""
-        return [self.message.session.external_ref, *references_in(text)]
+        return [self.message.session.external_ref, *references_in(text, self.region)]
 
     def __call__(self, text: str) -> str:
         if not self.active or not text:

@@ -66,8 +66,9 @@ def session_open_or_get(
     partner is still live, return it (and False) instead: a client that retries must not
     end up with two sessions holding two pairs of numbers.
 
-    `customer_number`: the number the customer wrote to (an intake number), theirs in this
-    session. With it, `partner` may be None: the session waits in triage for one. `fields`:
+    `customer`: who and how to call them, or (intake) the contact who wrote, called by an
+    alias. `customer_number`: the number the customer wrote to (an intake number), theirs in
+    this session. With it, `partner` may be None: the session waits in triage for one. `fields`:
     more of the session's own (booking status, team, tags...)."""
     if partner is None and customer_number is None:
         raise RelayError("a session needs a partner", field="partner")
@@ -75,7 +76,8 @@ def session_open_or_get(
     if partner and pool.partner_id and pool.partner_id != partner.pk:
         raise RelayError(f"pool '{pool.name}' is reserved for another partner", field="pool")
     if isinstance(customer, Contact):
-        customer_contact, customer_name = customer, customer.display_name
+        # A WhatsApp profile name is the writer's own text: the other side sees an alias.
+        customer_contact, customer_name = customer, ""
     else:
         customer_contact = contact_get_or_create(
             phone=customer.phone, name=customer.name, language=customer.language

@@ -111,7 +111,7 @@ class RuleItemSerializer(serializers.Serializer):
 
 
 class RuleSerializer(serializers.ModelSerializer):
-    conditions = RuleItemSerializer(many=True, required=False, default=list)
+    conditions = RuleItemSerializer(many=True, required=False)
     actions = RuleItemSerializer(many=True)
     sentence = serializers.SerializerMethodField(help_text="The rule, read as a sentence.")
 
@@ -124,9 +124,16 @@ class RuleSerializer(serializers.ModelSerializer):
         return rule_sentence(rule)
 
     def validate(self, attrs: dict) -> dict:
-        conditions = [dict(item) for item in attrs.get("conditions", [])]
-        actions = [dict(item) for item in attrs.get("actions", [])]
-        problems = rule_problems(conditions, actions)
+        """The rule as it will be is checked whole; a PATCH keeps what it does not name."""
+        rule = self.instance
+        if "conditions" in attrs:
+            attrs["conditions"] = [dict(item) for item in attrs["conditions"]]
+        if "actions" in attrs:
+            attrs["actions"] = [dict(item) for item in attrs["actions"]]
+        problems = rule_problems(
+            attrs.get("conditions", rule.conditions if rule else []),
+            attrs.get("actions", rule.actions if rule else []),
+        )
         if problems:
             raise serializers.ValidationError(problems)
-        return {**attrs, "conditions": conditions, "actions": actions}
+        return attrs

@@ -109,7 +109,7 @@ class ReferenceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request={"text/csv": {"type": "string"}},
-        responses={200: ImportResultSerializer, 400: ImportErrorSerializer},
+        responses={200: ImportResultSerializer, 400: ImportErrorSerializer, **errors(409)},
         description="A CSV file whose first line is `code,partner`. All or nothing: when a "
         "line is bad, every bad line is listed with its number and nothing is imported.",
     )

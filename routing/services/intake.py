@@ -6,7 +6,9 @@ import secrets
 
 from django.db import transaction
 
+from relay import phones
 from relay.choices import EventKind, NumberKind, Role
+from relay.exceptions import RelayError
 from relay.models import Message, Participant
 from relay.services.alerts import alert_raise
 from relay.timeline import timeline_record
@@ -31,6 +33,7 @@ def sample_of(message: Message) -> Sample:
         workflow=number.intake_workflow or DEFAULT_WORKFLOW,
         tags=set(message.contact.tags or []),
         at=message.wa_timestamp,
+        region=phones.region_of(message.contact.phone) if message.contact.phone else None,
     )
 
 
@@ -42,15 +45,35 @@ def intake_open(message: Message) -> Participant | None:
     if number.kind != NumberKind.INTAKE:
         return None
     decision = rules_run(sample_of(message))
-    placement = decision.placement
-    partner = placement.partner
+    try:
+        session = _open(message, decision)
+    except RelayError as exc:  # the partner chosen cannot take it: it waits in triage instead
+        if decision.placement.partner is None:
+            raise
+        alert_raise(
+            "intake_partner_unreachable",
+            f"A message to intake number {number.e164} was routed to partner "
+            f"{decision.placement.partner.code}, but no session could open with them: "
+            f"{exc.message}. It waits in triage.",
+        )
+        decision.steps.append({"rule": None, "name": "partner unreachable", "did": [exc.message]})
+        decision.placement.partner = None
+        session = _open(message, decision)
+    _record(session, message, decision)
+    return session.participants.select_related("session", "contact", "proxy_number").get(
+        role=Role.CUSTOMER
+    )
+
+
+def _open(message: Message, decision: Decision):
+    placement, number = decision.placement, message.proxy_number
     session, _ = booking_open(
         external_ref=placement.external_ref or _new_reference(),
         workflow=_workflow(placement.workflow, number),
         mode=placement.mode,
         customer=message.contact,
-        partner=partner,
-        partner_contact=_contact_for(partner, placement.contact_role),
+        partner=placement.partner,
+        partner_contact=_contact_for(placement.partner, placement.contact_role),
         customer_number=number,
         reuse_live=False,
         team=placement.team,
@@ -59,10 +82,7 @@ def intake_open(message: Message) -> Participant | None:
         **({"priority": placement.priority} if placement.priority else {}),
         openings_to={Role.PARTNER},  # the customer has just written: their window is open
     )
-    _record(session, message, decision)
-    return session.participants.select_related("session", "contact", "proxy_number").get(
-        role=Role.CUSTOMER
-    )
+    return session
 
 
 def _workflow(chosen: str, number) -> str:

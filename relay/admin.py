@@ -49,7 +49,7 @@ from relay.services.sessions import session_close, session_reopen
 from relay.services.templates import templates_sync
 from relay.texts import CATALOGUE, placeholders
 from relay.timeline import Actor
-from routing.selectors import workflow_find
+from routing.selectors import workflow_slug_problem
 
 HIDDEN = "Hidden: it holds real numbers."
 
@@ -93,11 +93,8 @@ class ProxyNumberForm(FixedAfterCreateForm):
 
     def clean_intake_workflow(self) -> str:
         slug = self.cleaned_data["intake_workflow"]
-        if slug:
-            try:
-                workflow_find(slug)
-            except RelayError as exc:
-                raise forms.ValidationError(exc.message) from exc
+        if slug and (problem := workflow_slug_problem(slug)):
+            raise forms.ValidationError(problem)
         return slug
 
 

@@ -27,6 +27,15 @@ def workflow_find(slug: str) -> Workflow:
     return workflow
 
 
+def workflow_slug_problem(slug: str) -> str | None:
+    """Why `slug` names no workflow (the valid ones listed); None when it names one."""
+    try:
+        workflow_find(slug)
+    except UnknownWorkflow as exc:
+        return exc.message
+    return None
+
+
 def reference_partner_id(code: str) -> int | None:
     """The partner that owns the order or product `code`, by its id (one index lookup)."""
     return (

@@ -23,7 +23,7 @@ from relay.selectors import Reach, message_reason, participants_reach
 from relay.services.openings import OPENING_QUEUED
 from relay.services.templates import invitation_template_find
 from routing.models import Partner, PartnerContact, Team
-from routing.selectors import workflow_find
+from routing.selectors import workflow_slug_problem
 
 RELAY = "relay"  # the sender or recipient of a message that is not a participant
 # Described rather than enumerated: an enum here would be a second name for Role's choices.
@@ -131,11 +131,8 @@ class NumberSerializer(serializers.ModelSerializer):
         ]
 
     def validate_intake_workflow(self, slug: str) -> str:
-        if slug:
-            try:
-                workflow_find(slug)
-            except RelayError as exc:
-                raise serializers.ValidationError(exc.message) from exc
+        if slug and (problem := workflow_slug_problem(slug)):
+            raise serializers.ValidationError(problem)
         return slug
 
 

@@ -6,11 +6,11 @@ from django.conf import settings
 from django.db import transaction
 
 from relay import languages
-from relay.choices import Direction, EventKind, MessageStatus, Origin, TemplateStatus
-from relay.models import Message, MessageTemplate, Participant, RelaySession
-from relay.queue import wake
+from relay.choices import EventKind, Origin, TemplateStatus
+from relay.models import MessageTemplate, Participant, RelaySession
 from relay.selectors import contact_language
 from relay.services.alerts import alert_raise
+from relay.services.queueing import template_message_queue
 from relay.texts import text_alias
 from relay.timeline import timeline_record
 
@@ -40,27 +40,12 @@ def openings_queue(*, session: RelaySession, templates: dict[str, str]) -> None:
             session.external_ref,
             text_alias(others[0], language=language) if others else session.external_ref,
         ][: template.parameter_count]
-        message = Message.objects.create(
-            participant=participant,
-            direction=Direction.OUTBOUND,
-            origin=Origin.OPENING,
-            session=session,
-            contact=participant.contact,
-            proxy_number=participant.proxy_number,
-            type="template",
-            body=template.render(values),
-            payload={
-                "name": template.name,
-                "language": template.language,
-                "parameters": values,
-                "parameter_names": template.parameter_names if template.named_parameters else [],
-            },
-            status=MessageStatus.QUEUED,
+        message = template_message_queue(
+            to=participant, template=template, values=values, origin=Origin.OPENING
         )
         participant.opening = f"{OPENING_QUEUED}template {template}"
         participant.save(update_fields=["opening"])
         timeline_record(EventKind.OPENING_QUEUED, message=message, template_id=template.pk)
-    wake()
 
 
 def opening_template(account: str, name: str, language: str) -> MessageTemplate | None:

@@ -116,6 +116,33 @@ def notice_send(
     )
 
 
+def template_message_queue(
+    *, to: Participant | Message, template, values: list[str], origin: str
+) -> Message:
+    """Store an approved template to `to` (a participant, or the recipient of a message that
+    waits), with `values` for its parameters; it goes whatever the 24-hour window."""
+    participant = to if isinstance(to, Participant) else to.participant
+    message = Message.objects.create(
+        direction=Direction.OUTBOUND,
+        origin=origin,
+        session=to.session,
+        participant=participant,
+        contact=to.contact,
+        proxy_number=to.proxy_number,
+        type="template",
+        body=template.render(values),
+        payload={
+            "name": template.name,
+            "language": template.language,
+            "parameters": values,
+            "parameter_names": template.parameter_names if template.named_parameters else [],
+        },
+        status=MessageStatus.QUEUED,
+    )
+    wake()
+    return message
+
+
 def _create(
     common: dict, actor: Actor, *, type: str, body: str, payload: dict, reply_to
 ) -> Message:

@@ -5,13 +5,14 @@ once they write."""
 from django.db import transaction
 from django.utils import timezone
 
-from relay.choices import Direction, EventKind, MessageStatus, Origin
+from relay.choices import EventKind, MessageStatus, Origin
 from relay.models import WINDOW, Contact, Leg, MaskingPool, Message, MessageTemplate, ProxyNumber
 from relay.pairs import pair_in
 from relay.prefetch import prefetch_put, prefetch_take
 from relay.queue import wake
 from relay.selectors import contact_language, invitation_template
 from relay.services.alerts import alert_raise
+from relay.services.queueing import template_message_queue
 from relay.texts import text_alias
 from relay.timeline import timeline_record
 
@@ -121,25 +122,10 @@ def _invite_back(message: Message, leg: Leg) -> str:
     sender = message.session.participants.exclude(pk=message.participant_id).first()
     alias = text_alias(sender, language=language) if sender else message.session.external_ref
     values = [alias][: template.parameter_count]
-    invitation = Message.objects.create(
-        direction=Direction.OUTBOUND,
-        origin=Origin.TEMPLATE,
-        session=message.session,
-        participant=message.participant,
-        contact=message.contact,
-        proxy_number=message.proxy_number,
-        type="template",
-        body=template.render(values),
-        payload={
-            "name": template.name,
-            "language": template.language,
-            "parameters": values,
-            "parameter_names": template.parameter_names if template.named_parameters else [],
-        },
-        status=MessageStatus.QUEUED,
+    invitation = template_message_queue(
+        to=message, template=template, values=values, origin=Origin.TEMPLATE
     )
     timeline_record(EventKind.WINDOW_TEMPLATE_QUEUED, message=invitation, template_id=template.pk)
-    wake()
     return f"{closed}; template {template} asks them to reply"
 
 

@@ -15,6 +15,8 @@ from tests.relay.conftest import (  # noqa: F401 (fixtures the routing tests sha
 from tests.relay.factories import PoolFactory, ProxyNumberFactory, TemplateFactory
 
 BUYER = "+14155550123"
+MANAGER = "+919800000001"
+PRODUCTION = "+919800000002"
 INTAKE = "+15550002000"
 
 
@@ -54,3 +56,20 @@ def workflows(db):
     create = importlib.import_module("routing.migrations.0003_demo_workflows").create
     create(apps, None)
     return Workflow.objects.all()
+
+
+@pytest.fixture
+def factory(db):
+    """An export house's factory: a general manager, a production manager, a specialization."""
+    from routing.services.partners import PartnerContactInput, partner_create
+
+    return partner_create(
+        code="factory-a",
+        name="Factory A",
+        kind="factory",
+        contacts=[
+            PartnerContactInput(name="Ravi", phone=MANAGER, role="manager"),
+            PartnerContactInput(name="Meena", phone=PRODUCTION, role="production"),
+        ],
+        specializations=["Knitwear"],
+    )

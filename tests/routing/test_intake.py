@@ -10,10 +10,8 @@ from routing.models import Reference, RoutingDecision, Rule, Specialization
 from routing.services.partners import PartnerContactInput, partner_create
 from tests.relay import wa
 from tests.relay.factories import PartnerFactory
-from tests.routing.conftest import BUYER, INTAKE
+from tests.routing.conftest import BUYER, INTAKE, MANAGER, PRODUCTION
 
-MANAGER = "+919800000001"
-PRODUCTION = "+919800000002"
 WORKSHOP = "+393400000003"
 OTHER_WORKSHOP = "+393400000004"
 
@@ -22,20 +20,6 @@ def write(post_webhook, sender: str, phone_number_id: str, **kwargs) -> dict:
     item = wa.message(sender, **kwargs)
     assert post_webhook(wa.envelope(phone_number_id, messages=[item])).status_code == 200
     return item
-
-
-@pytest.fixture
-def factory(db):
-    """An export house's factory, with a general manager and a production manager."""
-    return partner_create(
-        code="factory-a",
-        name="Factory A",
-        kind="factory",
-        contacts=[
-            PartnerContactInput(name="Ravi", phone=MANAGER, role="manager"),
-            PartnerContactInput(name="Meena", phone=PRODUCTION, role="production"),
-        ],
-    )
 
 
 @pytest.fixture

@@ -13,27 +13,12 @@ from relay.services.webhooks import webhook_store, webhooks_process_due
 from relay.webhooks.envelope import conversation_of
 from routing.choices import Assignment
 from routing.models import Agent, Reference, Rule, Team
-from routing.services.partners import PartnerContactInput, partner_create
+from routing.services.partners import partner_create
 from tests.conftest import at_the_same_instant, skip_unless_postgresql
 from tests.relay import wa
 from tests.routing.conftest import BUYER
+from tests.routing.conftest import PRODUCTION as FACTORY
 from tests.routing.test_intake import write
-
-FACTORY = "+919800000002"
-
-
-@pytest.fixture
-def factory(db):
-    return partner_create(
-        code="factory-a",
-        name="Factory A",
-        kind="factory",
-        contacts=[
-            PartnerContactInput(name="Ravi", phone="+919800000001", role="manager"),
-            PartnerContactInput(name="Meena", phone=FACTORY, role="production"),
-        ],
-        specializations=["Knitwear"],
-    )
 
 
 def to_factory(*conditions, **fields) -> Rule:

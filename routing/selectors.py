@@ -45,17 +45,27 @@ def reference_partner_id(code: str) -> int | None:
     )
 
 
-# Candidate codes in a text: a word of letters, digits and dashes holding a digit.
+# Candidate codes in a text: a word of letters, digits and dashes holding a digit; one with
+# fewer digits than this is never hidden as a phone number, so it is not looked for.
 CODE_CANDIDATE = re.compile(r"(?<![\w-])[A-Za-z0-9][\w-]*\d[\w-]*(?![\w-])")
+HIDDEN_FROM_DIGITS = 6
 
 
 def references_in(text: str, region: str | None = None) -> list[str]:
     """The parts of `text` routing knows to be references, which the privacy guard never
     hides: what the patterns of active rules capture in named groups, and codes of the
-    reference table."""
-    found = []
+    reference table. Only words with digits enough to be taken for a number are looked for:
+    the guard leaves the others alone anyway."""
+    candidates = {
+        word: Reference.normalised(word)
+        for word in CODE_CANDIDATE.findall(text)
+        if sum(ch.isdigit() for ch in word) >= HIDDEN_FROM_DIGITS
+    }
+    if not candidates:
+        return []
     from routing.rules import active_rules  # routing.rules imports this module
 
+    found = []
     for rule in active_rules():
         for condition in rule.conditions:
             if condition.get("kind") != "regex":
@@ -69,12 +79,7 @@ def references_in(text: str, region: str | None = None) -> list[str]:
             if match:
                 groups = match.groupdict().values()
                 found += [value for value in groups if value and not phone_like(value, region)]
-    candidates = {word: Reference.normalised(word) for word in CODE_CANDIDATE.findall(text)}
-    if candidates:
-        known = set(
-            Reference.objects.filter(code__in=set(candidates.values())).values_list(
-                "code", flat=True
-            )
-        )
-        found += [word for word, code in candidates.items() if code in known]
-    return found
+    known = set(
+        Reference.objects.filter(code__in=set(candidates.values())).values_list("code", flat=True)
+    )
+    return found + [word for word, code in candidates.items() if code in known]

@@ -32,6 +32,7 @@ SECTIONS = [
         [
             ("routing", "workflow"),
             ("routing", "rule"),
+            ("relay", "command"),
             ("routing", "routingdecision"),
             ("routing", "team"),
             ("routing", "agent"),

@@ -17,12 +17,14 @@ from django.utils.html import format_html
 from relay import crypto, phones
 from relay.api.authentication import api_keys_revoke
 from relay.choices import LIVE_SESSION_STATUSES
+from relay.commands.service import command_problems
 from relay.exceptions import RelayError
 from relay.fields import LanguageFormField, PhoneNumberField
 from relay.forms import FixedAfterCreateForm
 from relay.masking import RevealMixin, sees_real_numbers
 from relay.models import (
     ApiKey,
+    Command,
     ConsoleMessage,
     Contact,
     HeldMessage,
@@ -713,3 +715,33 @@ class TextOverrideAdmin(admin.ModelAdmin):
     @admin.display(description="original (English)")
     def original(self, override: TextOverride) -> str:
         return CATALOGUE.get(override.key, "") if override.pk else "Choose a text and save."
+
+
+class CommandForm(forms.ModelForm):
+    class Meta:
+        model = Command
+        fields = (
+            "name",
+            "aliases",
+            "action",
+            "value",
+            "arguments",
+            "used_by",
+            "workflows",
+            "active",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for field, problem in command_problems(cleaned, instance=self.instance).items():
+            self.add_error(field, problem)
+        return cleaned
+
+
+@admin.register(Command)
+class CommandAdmin(admin.ModelAdmin):
+    form = CommandForm
+    list_display = ("name", "usage", "action", "value", "used_by", "workflows", "active")
+    list_editable = ("active",)
+    list_filter = ("action", "active")
+    search_fields = ("name",)

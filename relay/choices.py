@@ -18,6 +18,20 @@ class Priority(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+class CommandAction(models.TextChoices):
+    """What a slash command does; admins bind names to these (relay/commands/actions.py)."""
+
+    SET_STATUS = "set_status", "Set the booking status (to its value)"
+    ADD_TAG = "add_tag", "Tag the session (its value, or the text written)"
+    CLOSE = "close", "Close the session"
+
+
+class CommandUser(models.TextChoices):
+    AGENT = "agent", "Agents (and API clients)"
+    PARTNER = "partner", "Partner contacts"
+    CUSTOMER = "customer", "Customers"
+
+
 class SessionStatus(models.TextChoices):
     OPEN = "open", "Open"  # created, nobody has written yet
     ACTIVE = "active", "Active"  # at least one message went through
@@ -77,6 +91,7 @@ class MessageStatus(models.TextChoices):
     AWAITING_CHOICE = "awaiting_choice", "Awaiting thread choice"
     OUT_OF_SESSION = "out_of_session", "Out of session"
     REJECTED = "rejected", "Not relayed"
+    COMMAND = "command", "A command (never relayed)"
     # outbound
     QUEUED = "queued", "Queued"
     HELD = "held", "Held until the recipient writes"
@@ -159,6 +174,8 @@ class EventKind(models.TextChoices):
     SESSION_TRIAGED = "session.triaged", "No rule placed it: waits in triage"
     SESSION_ASSIGNED = "session.assigned", "Assigned to an agent"
     BOOKING_STATUS_CHANGED = "booking.status_changed", "Booking status changed"
+    COMMAND_RUN = "command.run", "Command run"
+    SESSION_TAGGED = "session.tagged", "Tag added"
     # Inbound messages
     MESSAGE_RECEIVED = "message.received", "Message received"
     SYSTEM_NOTICE = "message.system_notice", "WhatsApp notice received"
@@ -204,6 +221,12 @@ class RejectReason(models.TextChoices):
 
 class TextKey(models.TextChoices):
     """Every text Switchboard itself sends to a person (relay/texts.py holds the wording)."""
+
+    COMMAND_UNKNOWN = "command_unknown", "A command that does not exist"
+    COMMAND_NOT_ALLOWED = "command_not_allowed", "A command the sender may not use here"
+    COMMAND_WRONG = "command_wrong", "A command written wrongly"
+    COMMAND_DONE = "command_done", "A command that ran"
+    BOOKING_NOW = "booking_now", "A booking's new status, told to the customer"
 
     STRANGER = "stranger", "Reply to someone with no booking on this number"
     UNSUPPORTED = "unsupported", "A kind of message that cannot be passed on"

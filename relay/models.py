@@ -10,6 +10,7 @@ from relay.choices import (
     DEAD_TEMPLATE_STATUSES,
     LIVE_SESSION_STATUSES,
     ActorKind,
+    CommandAction,
     Direction,
     EventKind,
     LeakKind,
@@ -706,3 +707,45 @@ class TimelineEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the timeline is append-only")
+
+
+class Command(models.Model):
+    """A slash command: a name (and aliases) an admin binds to a built-in action, who may use
+    it, in which workflows, and the arguments it takes (relay/commands/)."""
+
+    name = models.SlugField(
+        max_length=40, unique=True, help_text="Without the slash; matched in any case."
+    )
+    aliases = models.JSONField(default=list, blank=True, help_text='Other names: ["confirm"].')
+    action = models.CharField(max_length=20, choices=CommandAction.choices)
+    value = models.CharField(
+        max_length=100, blank=True, help_text="What the action needs: the status it sets."
+    )
+    arguments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Kinds, in order: booking_ref, money, duration, partner_code, text; "?" '
+        'after one makes it optional, e.g. ["booking_ref?"].',
+    )
+    used_by = models.JSONField(
+        default=list, help_text='Who may use it: ["agent", "partner", "customer"].'
+    )
+    workflows = models.JSONField(
+        default=list, blank=True, help_text="Workflow slugs it works in; none: all."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def usage(self) -> str:
+        """How to write it: /quote <money> <duration>."""
+        parts = [
+            f"[{kind.removesuffix('?')}]" if kind.endswith("?") else f"<{kind}>"
+            for kind in self.arguments
+        ]
+        return " ".join([f"/{self.name}", *parts])

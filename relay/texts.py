@@ -60,6 +60,15 @@ CATALOGUE: dict[str, str] = {
     TextKey.LINK_HIDDEN: gettext_noop("[link hidden]"),
     TextKey.CUSTOMER: gettext_noop("Customer"),
     TextKey.PARTNER: gettext_noop("Partner"),
+    TextKey.COMMAND_UNKNOWN: gettext_noop(
+        "Sorry, there is no command /{name}. You can use: {commands}."
+    ),
+    TextKey.COMMAND_NOT_ALLOWED: gettext_noop("Sorry, you cannot use /{name} here."),
+    TextKey.COMMAND_WRONG: gettext_noop(
+        "Sorry, /{name} did not run. Please write it like this: {usage}"
+    ),
+    TextKey.COMMAND_DONE: gettext_noop("Done: /{name} for booking {ref}."),
+    TextKey.BOOKING_NOW: gettext_noop("Hello! Your booking {ref} is now: {status}."),
 }
 SOURCE_LANGUAGE = "en"
 

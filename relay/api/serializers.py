@@ -338,3 +338,12 @@ class MessageSerializer(serializers.ModelSerializer):
 
 def _role_of(participant: Participant | None) -> str | None:
     return participant.role if participant is not None else None
+
+
+class CommandSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=4096, help_text="e.g. /confirmbooking BK-1042")
+
+
+class CommandOutcomeSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    reply = serializers.CharField(help_text="What was done, or what is wrong and how to write it.")

@@ -12,6 +12,8 @@ from rest_framework.serializers import Serializer
 
 from relay.api.schema import errors
 from relay.api.serializers import (
+    CommandOutcomeSerializer,
+    CommandSerializer,
     MessageCreateSerializer,
     MessageSerializer,
     NumberSerializer,
@@ -23,7 +25,8 @@ from relay.api.serializers import (
     TemplateSerializer,
     TemplateSyncSerializer,
 )
-from relay.choices import SessionStatus, TemplateStatus
+from relay.choices import CommandUser, SessionStatus, TemplateStatus
+from relay.commands.service import command_run
 from relay.models import (
     MaskingPool,
     MessageTemplate,
@@ -214,6 +217,26 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def transcript(self, request: Request, pk=None) -> Response:
         page = self.paginate_queryset(session_transcript(session=self.get_object()))
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=CommandSerializer,
+        responses={200: CommandOutcomeSerializer, 400: CommandOutcomeSerializer},
+        description="Run a slash command in the session as the calling system, with an "
+        "agent's rights: 200 with what was done, or 400 saying what is wrong and how to "
+        "write it, with nothing changed.",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def commands(self, request: Request, pk=None) -> Response:
+        session = self.get_object()
+        data = validated(CommandSerializer, request.data)
+        outcome = command_run(
+            session=session,
+            text=data["text"],
+            user=CommandUser.AGENT,
+            actor=Actor.of_api_key(request.auth),
+        )
+        answer = {"ok": outcome.ok, "reply": outcome.reply}
+        return Response(answer, status=200 if outcome.ok else 400)
 
     @extend_schema(
         request=MessageCreateSerializer,

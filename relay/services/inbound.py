@@ -21,6 +21,7 @@ from relay.choices import (
     SessionMode,
     TextKey,
 )
+from relay.commands.service import command_named, command_reply, command_run
 from relay.inserts import insert_many_unless_present, insert_unless_present
 from relay.models import Contact, Leg, Message, Participant, ProxyNumber
 from relay.prefetch import in_a_round, prefetch_put, prefetch_take
@@ -40,7 +41,7 @@ from relay.services.queueing import notice_send
 from relay.services.sessions import session_touch
 from relay.services.statuses import unix_time
 from relay.services.windows import leg_lock, leg_window_opened, legs_prefetch
-from relay.timeline import timeline_batch, timeline_record
+from relay.timeline import Actor, timeline_batch, timeline_record
 from routing.services.intake import intake_open
 
 RELAYABLE = MEDIA_TYPES | {"text", "location", "contacts", "interactive", "button", "reaction"}
@@ -264,6 +265,32 @@ def enter_session(inbound: Inbound) -> bool:
     return True
 
 
+def command(inbound: Inbound) -> bool:
+    """A text that starts with "/" and a name is a command: it runs (or is refused, the
+    sender told why in private) and is never relayed."""
+    message, participant = inbound.message, inbound.participant
+    if message.type != MessageType.TEXT or command_named(message.body) is None:
+        return False
+    session = participant.session
+    outcome = command_run(
+        session=session,
+        text=message.body,
+        user=participant.role,
+        actor=Actor.of_participant(participant),
+    )
+    message_set_status(message, MessageStatus.COMMAND, outcome.reply[:300])
+    key, values = command_reply(outcome, session, participant.role)
+    notice_send(
+        contact=message.contact,
+        proxy_number=message.proxy_number,
+        key=key,
+        session=session,
+        participant=participant,
+        **values,
+    )
+    return True
+
+
 def mediated_hold(inbound: Inbound) -> bool:
     """In a mediated session an agent decides what is passed on; in one that waits in
     triage (no partner yet), an agent first decides where it goes."""
@@ -304,7 +331,7 @@ STEPS: tuple[Step, ...] = (
     intake,
     out_of_session,
     enter_session,
-    # Commands go here: a text that starts with "/" and names a command runs, never relayed.
+    command,
     mediated_hold,
     relay,
 )

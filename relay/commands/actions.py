@@ -1,0 +1,60 @@
+"""The built-in actions slash commands are bound to. Each gets the session, the command, the
+arguments read for it and who runs it; it makes its change (raising RelayError, in words,
+when it cannot) and returns what was done, for the reply."""
+
+from collections.abc import Callable
+
+from relay.choices import CommandAction, EventKind, Role, TextKey
+from relay.exceptions import RelayError
+from relay.models import Command, RelaySession
+from relay.services.queueing import notice_send
+from relay.services.sessions import session_close
+from relay.timeline import Actor, timeline_record
+
+Action = Callable[[RelaySession, Command, list, Actor], str]
+
+
+def _set_status(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    from routing.services.bookings import booking_status_set  # routing builds on relay
+
+    reference = args[0] if args else None
+    if reference and reference != session.external_ref.upper():
+        raise RelayError(f"this conversation is about {session.external_ref}, not {reference}")
+    booking_status_set(session=session, to=command.value, actor=actor)
+    customer = session.participants.select_related("contact", "proxy_number").filter(
+        role=Role.CUSTOMER, active=True
+    )
+    for participant in customer:
+        notice_send(
+            contact=participant.contact,
+            proxy_number=participant.proxy_number,
+            key=TextKey.BOOKING_NOW,
+            session=session,
+            participant=participant,
+            ref=session.external_ref,
+            status=command.value.replace("_", " "),
+        )
+    return f"booking {session.external_ref} is now {command.value}"
+
+
+def _add_tag(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    tag = (command.value or (args[0] if args else "")).strip()
+    if not tag:
+        raise RelayError("write the tag after the command")
+    if tag not in session.tags:
+        session.tags = [*session.tags, tag]
+        RelaySession.objects.filter(pk=session.pk).update(tags=session.tags)
+        timeline_record(EventKind.SESSION_TAGGED, session=session, actor=actor, tag=tag)
+    return f"tagged {tag}"
+
+
+def _close(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    session_close(session=session, reason=f"closed with /{command.name}", actor=actor)
+    return "the session is closed"
+
+
+ACTIONS: dict[str, Action] = {
+    CommandAction.SET_STATUS: _set_status,
+    CommandAction.ADD_TAG: _add_tag,
+    CommandAction.CLOSE: _close,
+}

@@ -24,6 +24,7 @@ class CommandAction(models.TextChoices):
     SET_STATUS = "set_status", "Set the booking status (to its value)"
     ADD_TAG = "add_tag", "Tag the session (its value, or the text written)"
     CLOSE = "close", "Close the session"
+    REROUTE = "reroute", "Move the session to another partner (the code written)"
 
 
 class CommandUser(models.TextChoices):

@@ -304,6 +304,12 @@ class Participant(models.Model):
     multiplexed = models.BooleanField("shares its number", default=False)
     # Mirrors the session being live; the constraints below only look at live bindings.
     active = models.BooleanField("live", default=True)
+    rerouted_at = models.DateTimeField(
+        "moved off the session at",
+        null=True,
+        blank=True,
+        help_text="The session went to another partner: this contact no longer receives it.",
+    )
     opening = models.CharField(
         "opening message",
         max_length=300,
@@ -313,8 +319,17 @@ class Participant(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["session", "role"], name="one_participant_per_role"),
-            models.UniqueConstraint(fields=["session", "contact"], name="distinct_participants"),
+            # A participant moved off by a reroute stays, for the record, beside the new one.
+            models.UniqueConstraint(
+                fields=["session", "role"],
+                condition=Q(rerouted_at__isnull=True),
+                name="one_participant_per_role",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "contact"],
+                condition=Q(rerouted_at__isnull=True),
+                name="distinct_participants",
+            ),
             models.UniqueConstraint(
                 fields=["contact", "proxy_number"],
                 condition=Q(active=True, multiplexed=False),

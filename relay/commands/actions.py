@@ -53,8 +53,20 @@ def _close(session: RelaySession, command: Command, args: list, actor: Actor) ->
     return "the session is closed"
 
 
+def _reroute(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    from routing.models import Partner  # routing builds on relay
+    from routing.services.bookings import booking_reroute
+
+    partner = Partner.objects.filter(code=args[0]).first()
+    if partner is None:
+        raise RelayError(f"there is no partner {args[0]}")
+    booking_reroute(session=session, partner=partner, contact_role=command.value, actor=actor)
+    return f"the session is now with {partner.code}"
+
+
 ACTIONS: dict[str, Action] = {
     CommandAction.SET_STATUS: _set_status,
     CommandAction.ADD_TAG: _add_tag,
     CommandAction.CLOSE: _close,
+    CommandAction.REROUTE: _reroute,
 }

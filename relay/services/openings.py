@@ -24,7 +24,9 @@ def openings_queue(*, session: RelaySession, templates: dict[str, str]) -> None:
     """Queue the opening template named in `templates` (role → template name) to each
     participant of that role. One that no approved template can reach is left unsent, says
     why, and an operator is told."""
-    participants = list(session.participants.select_related("contact", "proxy_number"))
+    participants = list(
+        session.participants.filter(active=True).select_related("contact", "proxy_number")
+    )
     for participant in participants:
         name = templates.get(participant.role, "")
         if not name:

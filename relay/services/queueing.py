@@ -63,7 +63,10 @@ def session_message_send(
     """The aggregator writes to one participant of a live session (API, agents)."""
     if not session.is_live():
         raise SessionNotLive("session is closed or expired; reopen it first")
-    participant = session.participants.select_related("contact", "proxy_number").get(role=to_role)
+    participants = session.participants.select_related("contact", "proxy_number")
+    participant = participants.filter(active=True, role=to_role).first()
+    if participant is None:
+        raise SessionNotLive(f"this session has no {to_role} yet; route it first")
     return message_queue(participant=participant, origin=Origin.API, body=text, actor=actor)
 
 

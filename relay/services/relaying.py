@@ -89,7 +89,8 @@ def counterpart_of(participant: Participant) -> Participant:
     if known is not None:
         return known
     return (
-        participant.session.participants.exclude(pk=participant.pk)
+        participant.session.participants.filter(active=True)
+        .exclude(pk=participant.pk)
         .select_related("contact", "proxy_number")
         .get()
     )

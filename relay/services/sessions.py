@@ -11,14 +11,18 @@ from django.utils import timezone
 
 from relay.choices import (
     LIVE_SESSION_STATUSES,
+    Direction,
     EventKind,
+    MessageStatus,
     NumberKind,
+    Origin,
     Role,
     SessionMode,
     SessionStatus,
 )
 from relay.exceptions import PoolExhausted, RelayError, SessionNotLive
-from relay.models import Contact, MaskingPool, Participant, ProxyNumber, RelaySession
+from relay.models import Contact, MaskingPool, Message, Participant, ProxyNumber, RelaySession
+from relay.queue import wake
 from relay.selectors import session_find_live
 from relay.services.contacts import contact_get_or_create
 from relay.services.delivery import messages_cancel_for_session
@@ -280,7 +284,7 @@ def session_reopen(*, session: RelaySession, actor: Actor = SYSTEM) -> RelaySess
         raise SessionNotLive("session is already open")
     try:
         with transaction.atomic():
-            session.participants.update(active=True)
+            session.participants.filter(rerouted_at__isnull=True).update(active=True)
             session.status = SessionStatus.ACTIVE
             session.expires_at = timezone.now() + session.ttl
             session.closed_at = None
@@ -289,6 +293,90 @@ def session_reopen(*, session: RelaySession, actor: Actor = SYSTEM) -> RelaySess
     except IntegrityError as exc:
         raise SessionNotLive("a participant's number is now used by another live session") from exc
     return session
+
+
+@transaction.atomic
+def session_reroute(
+    *,
+    session: RelaySession,
+    partner: Partner,
+    partner_contact: PartnerContact | None = None,
+    actor: Actor = SYSTEM,
+) -> Participant:
+    """Move a live session to another partner (or give one to a session in triage): the
+    customer keeps their number, the old partner contact stops receiving it, and the new
+    one gets a number of the session's pool. The new partner participant."""
+    session = RelaySession.objects.select_for_update().get(pk=session.pk)
+    if not session.is_live():
+        raise SessionNotLive("the session is closed or expired; reopen it first")
+    if session.partner_id == partner.pk:
+        raise RelayError(f"the session is with {partner.code} already", field="partner")
+    if not partner.active:
+        raise RelayError(f"partner {partner.code} is not active", field="partner")
+    if session.pool.partner_id and session.pool.partner_id != partner.pk:
+        raise RelayError(f"pool '{session.pool.name}' is reserved for another partner")
+    partner_contact = partner_contact or partner.contacts.select_related("contact").first()
+    if partner_contact is None:
+        raise RelayError(f"partner '{partner.code}' has no contacts", field="partner")
+    old_ids = list(
+        session.participants.filter(role=Role.PARTNER, active=True).values_list("pk", flat=True)
+    )
+    moved_from = session.partner_id
+    Participant.objects.filter(pk__in=old_ids).update(active=False, rerouted_at=timezone.now())
+    number, multiplexed = _allocate(session.pool, partner_contact.contact)
+    if multiplexed:
+        Participant.objects.filter(
+            contact=partner_contact.contact, proxy_number=number, active=True
+        ).update(multiplexed=True)
+    participant = Participant.objects.create(
+        session=session,
+        role=Role.PARTNER,
+        name=partner_contact.name,
+        contact=partner_contact.contact,
+        proxy_number=number,
+        multiplexed=multiplexed,
+        thread_tag=_free_tag(partner_contact.contact, number),
+    )
+    moved = _hand_over_waiting(old_ids, participant)
+    session.partner = partner
+    session.save(update_fields=["partner"])
+    timeline_record(
+        EventKind.SESSION_ROUTED,
+        session=session,
+        actor=actor,
+        partner_id=partner.pk,
+        from_partner_id=moved_from,
+        proxy_number_id=number.pk,
+        moved=moved,
+    )
+    return participant
+
+
+def _hand_over_waiting(old_ids: list[int], new: Participant) -> int:
+    """What waited to go to the old partner contact goes to the new one instead (copies of
+    the customer's messages, the aggregator's own); what was for that contact alone (an
+    invitation, a notice) is not sent. How many were moved."""
+    waiting = Message.objects.filter(
+        participant__in=old_ids,
+        direction=Direction.OUTBOUND,
+        status__in=[MessageStatus.QUEUED, MessageStatus.HELD],
+    )
+    moved = waiting.filter(origin__in=[Origin.RELAYED, Origin.API]).update(
+        participant=new,
+        contact=new.contact,
+        proxy_number=new.proxy_number,
+        status=MessageStatus.QUEUED,
+        next_attempt_at=None,
+        status_reason="",
+    )
+    waiting.update(
+        status=MessageStatus.FAILED,
+        failed_at=timezone.now(),
+        error_message="the session went to another partner before it was sent",
+    )
+    if moved:
+        wake()
+    return moved
 
 
 def session_touch(*, session: RelaySession) -> bool:

@@ -128,7 +128,9 @@ def _live_candidates(message: Message) -> list[Participant]:
         if not participant.active or (participant.contact_id, participant.proxy_number_id) != pair:
             continue
         others = [p for p in everyone if p.session_id == participant.session_id]
-        participant.counterpart = next((p for p in others if p.pk != participant.pk), None)
+        participant.counterpart = next(
+            (p for p in others if p.pk != participant.pk and p.active), None
+        )
         if participant.session.is_live():
             candidates.append(participant)
         else:
@@ -155,7 +157,7 @@ def _ask_which_thread(message: Message, candidates: list[Participant]) -> None:
 
     rows = []
     for candidate in candidates[:10]:  # a list message holds ten rows
-        other = candidate.session.participants.exclude(pk=candidate.pk).first()
+        other = candidate.session.participants.filter(active=True).exclude(pk=candidate.pk).first()
         with_whom = text(TextKey.WHICH_BOOKING_ROW, name=text_alias(other, language=language))
         rows.append(
             {

@@ -119,7 +119,8 @@ def _invite_back(message: Message, leg: Leg) -> str:
     template = invitation_template(pool, language) if pool else None
     if template is None:
         return _no_template(message, pool, closed)
-    sender = message.session.participants.exclude(pk=message.participant_id).first()
+    others = message.session.participants.filter(active=True)
+    sender = others.exclude(pk=message.participant_id).first()
     alias = text_alias(sender, language=language) if sender else message.session.external_ref
     values = [alias][: template.parameter_count]
     invitation = template_message_queue(

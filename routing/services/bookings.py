@@ -7,8 +7,9 @@ from relay.choices import EventKind, Role
 from relay.exceptions import RelayError
 from relay.models import RelaySession
 from relay.services.openings import openings_queue
-from relay.services.sessions import session_open_or_get
+from relay.services.sessions import session_open_or_get, session_reroute
 from relay.timeline import SYSTEM, Actor, timeline_record
+from routing.models import Partner, Workflow
 from routing.selectors import workflow_find
 from routing.services.assignment import session_assign, session_assign_in_team
 
@@ -39,6 +40,22 @@ def booking_open(
     elif session.team is not None:
         session_assign_in_team(session=session, team=session.team)
     return session, True
+
+
+@transaction.atomic
+def booking_reroute(
+    *, session: RelaySession, partner: Partner, contact_role: str = "", actor: Actor = SYSTEM
+) -> RelaySession:
+    """Move the session to `partner` (its contact of `contact_role`, else its first), who is
+    told of the booking as its workflow says."""
+    contacts = partner.contacts.select_related("contact")
+    contact = (contact_role and contacts.filter(role__iexact=contact_role).first()) or None
+    session_reroute(session=session, partner=partner, partner_contact=contact, actor=actor)
+    session.refresh_from_db()
+    flow = Workflow.objects.filter(slug=session.workflow).first()
+    if flow is not None and flow.partner_opening:
+        openings_queue(session=session, templates={Role.PARTNER: flow.partner_opening})
+    return session
 
 
 @transaction.atomic

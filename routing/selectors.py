@@ -36,6 +36,14 @@ def workflow_slug_problem(slug: str) -> str | None:
     return None
 
 
+def partner_contact_for(partner, role: str = ""):
+    """The partner's contact with `role` (any case), else its first; None without a partner."""
+    if partner is None:
+        return None
+    contacts = partner.contacts.select_related("contact")
+    return (role and contacts.filter(role__iexact=role).first()) or contacts.first()
+
+
 def reference_partner_id(code: str) -> int | None:
     """The partner that owns the order or product `code`, by its id (one index lookup)."""
     return (

@@ -56,9 +56,7 @@ def command_run(*, session: RelaySession, text: str, user: str, actor: Actor) ->
         return CommandOutcome(
             False, f"there is no command /{name}; here you can use: {usable}", None, name, "unknown"
         )
-    if user not in command.used_by or (
-        command.workflows and session.workflow not in command.workflows
-    ):
+    if not _usable(command, session, user):
         reply = f"/{command.name} cannot be used here by {CommandUser(user).label.lower()}"
         return CommandOutcome(False, reply, command, name, "not_allowed")
     try:
@@ -79,12 +77,15 @@ def command_run(*, session: RelaySession, text: str, user: str, actor: Actor) ->
 
 
 def commands_usable(session: RelaySession, user: str) -> list[Command]:
-    return [
-        command
-        for command in Command.objects.filter(active=True)
-        if user in command.used_by
-        and (not command.workflows or session.workflow in command.workflows)
-    ]
+    commands = Command.objects.filter(active=True)
+    return [command for command in commands if _usable(command, session, user)]
+
+
+def _usable(command: Command, session: RelaySession, user: str) -> bool:
+    """`user` (agent, partner or customer) may use `command` in this session's workflow."""
+    return user in command.used_by and (
+        not command.workflows or session.workflow in command.workflows
+    )
 
 
 def command_reply(outcome: CommandOutcome, session: RelaySession, user: str) -> tuple:

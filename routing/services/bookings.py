@@ -10,7 +10,7 @@ from relay.services.openings import openings_queue
 from relay.services.sessions import session_open_or_get, session_reroute
 from relay.timeline import SYSTEM, Actor, timeline_record
 from routing.models import Partner, Workflow
-from routing.selectors import workflow_find
+from routing.selectors import partner_contact_for, workflow_find
 from routing.services.assignment import session_assign, session_assign_in_team
 
 
@@ -48,8 +48,7 @@ def booking_reroute(
 ) -> RelaySession:
     """Move the session to `partner` (its contact of `contact_role`, else its first), who is
     told of the booking as its workflow says."""
-    contacts = partner.contacts.select_related("contact")
-    contact = (contact_role and contacts.filter(role__iexact=contact_role).first()) or None
+    contact = partner_contact_for(partner, contact_role)
     session_reroute(session=session, partner=partner, partner_contact=contact, actor=actor)
     session.refresh_from_db()
     flow = Workflow.objects.filter(slug=session.workflow).first()

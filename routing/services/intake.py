@@ -13,8 +13,9 @@ from relay.models import Message, Participant
 from relay.services.alerts import alert_raise
 from relay.timeline import timeline_record
 from routing.conditions import Sample
-from routing.models import Partner, RoutingDecision, Workflow
+from routing.models import RoutingDecision, Workflow
 from routing.rules import Decision, rules_run
+from routing.selectors import partner_contact_for
 from routing.services.bookings import booking_open
 
 DEFAULT_WORKFLOW = "booking"
@@ -73,7 +74,7 @@ def _open(message: Message, decision: Decision):
         mode=placement.mode,
         customer=message.contact,
         partner=placement.partner,
-        partner_contact=_contact_for(placement.partner, placement.contact_role),
+        partner_contact=partner_contact_for(placement.partner, placement.contact_role),
         customer_number=number,
         reuse_live=False,
         team=placement.team,
@@ -101,13 +102,6 @@ def _workflow(chosen: str, number) -> str:
     else:
         slug = Workflow.objects.order_by("pk").values_list("slug", flat=True).first() or ""
     return slug
-
-
-def _contact_for(partner: Partner | None, role: str):
-    if partner is None:
-        return None
-    contacts = partner.contacts.select_related("contact")
-    return (role and contacts.filter(role__iexact=role).first()) or contacts.first()
 
 
 def _record(session, message: Message, decision: Decision) -> None:

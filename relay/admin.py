@@ -27,16 +27,19 @@ from relay.models import (
     Command,
     ConsoleMessage,
     Contact,
+    Handover,
     HeldMessage,
     LeakageAttempt,
     Leg,
     MaskingPool,
     Message,
     MessageTemplate,
+    Note,
     OperatorAlert,
     OutboundHold,
     Participant,
     ProxyNumber,
+    Quote,
     RelaySession,
     TextOverride,
     TimelineEvent,
@@ -745,3 +748,33 @@ class CommandAdmin(admin.ModelAdmin):
     list_editable = ("active",)
     list_filter = ("action", "active")
     search_fields = ("name",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Made by commands and the services they call; an admin reads them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Quote)
+class QuoteAdmin(ReadOnlyAdmin):
+    list_display = ("session", "amount", "currency", "lead_time", "final_amount", "status")
+    list_filter = ("status", "currency")
+    search_fields = ("session__external_ref",)
+
+
+@admin.register(Handover)
+class HandoverAdmin(ReadOnlyAdmin):
+    list_display = ("session", "status", "customer_agreed_at", "partner_agreed_at", "expires_at")
+    list_filter = ("status",)
+    search_fields = ("session__external_ref",)
+
+
+@admin.register(Note)
+class NoteAdmin(ReadOnlyAdmin):
+    list_display = ("session", "body", "author", "created_at")
+    search_fields = ("session__external_ref", "body")

@@ -25,6 +25,24 @@ class CommandAction(models.TextChoices):
     ADD_TAG = "add_tag", "Tag the session (its value, or the text written)"
     CLOSE = "close", "Close the session"
     REROUTE = "reroute", "Move the session to another partner (the code written)"
+    FOLLOW_UP = "follow_up", "Remind the side that owes the next answer"
+    QUOTE = "quote", "A partner's price and lead time, for an agent to add margin to"
+    HANDOVER = "handover", "Ask both sides whether they agree to exchange numbers"
+    NOTE = "note", "A private note for agents (the text written)"
+
+
+class QuoteStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an agent's margin"
+    SENT = "sent", "Sent to the customer"
+    SUPERSEDED = "superseded", "Replaced by a newer quote"
+
+
+class HandoverStatus(models.TextChoices):
+    ASKED = "asked", "Waiting for both answers"
+    COMPLETED = "completed", "Both agreed: numbers exchanged"
+    DECLINED = "declined", "One side said no"
+    WITHDRAWN = "withdrawn", "One side took back their yes"
+    EXPIRED = "expired", "Not answered in time"
 
 
 class CommandUser(models.TextChoices):
@@ -93,6 +111,8 @@ class MessageStatus(models.TextChoices):
     OUT_OF_SESSION = "out_of_session", "Out of session"
     REJECTED = "rejected", "Not relayed"
     COMMAND = "command", "A command (never relayed)"
+    ANSWERED = "answered", "Answered by an agent instead"
+    DISCARDED = "discarded", "Discarded by an agent"
     # outbound
     QUEUED = "queued", "Queued"
     HELD = "held", "Held until the recipient writes"
@@ -164,7 +184,6 @@ class EventKind(models.TextChoices):
     # Sessions
     SESSION_OPENED = "session.opened", "Session opened"
     PARTICIPANT_BOUND = "session.participant_bound", "Participant given a proxy number"
-    SESSION_HANDED_OVER = "session.handed_over", "Numbers exchanged with consent"
     SESSION_CLOSED = "session.closed", "Session closed"
     SESSION_EXPIRED = "session.expired", "Session expired"
     SESSION_REOPENED = "session.reopened", "Session reopened"
@@ -177,6 +196,19 @@ class EventKind(models.TextChoices):
     BOOKING_STATUS_CHANGED = "booking.status_changed", "Booking status changed"
     COMMAND_RUN = "command.run", "Command run"
     SESSION_TAGGED = "session.tagged", "Tag added"
+    SESSION_FOLLOWED_UP = "session.followed_up", "The side that owes an answer was reminded"
+    NOTE_ADDED = "note.added", "Private note added"
+    # Quotes
+    QUOTE_RECEIVED = "quote.received", "A partner quoted: waits for an agent's margin"
+    QUOTE_SENT = "quote.sent", "Quote sent to the customer, with margin"
+    QUOTE_SUPERSEDED = "quote.superseded", "Quote replaced by a newer one"
+    # Consented handover of numbers
+    HANDOVER_REQUESTED = "handover.requested", "Both sides asked to exchange numbers"
+    HANDOVER_ACCEPTED = "handover.accepted", "One side agreed to exchange numbers"
+    HANDOVER_DECLINED = "handover.declined", "One side refused to exchange numbers"
+    HANDOVER_WITHDRAWN = "handover.withdrawn", "One side took back their yes"
+    HANDOVER_EXPIRED = "handover.expired", "No answer in time: numbers not exchanged"
+    HANDOVER_COMPLETED = "handover.completed", "Both agreed: numbers exchanged"
     # Inbound messages
     MESSAGE_RECEIVED = "message.received", "Message received"
     SYSTEM_NOTICE = "message.system_notice", "WhatsApp notice received"
@@ -187,6 +219,9 @@ class EventKind(models.TextChoices):
     MESSAGE_HELD_FOR_AGENT = "message.held_for_agent", "Message waits for an agent"
     MESSAGE_REDACTED = "message.redacted", "Contact details hidden"
     MESSAGE_RELAYED = "message.relayed", "Message passed on"
+    MESSAGE_FORWARDED = "message.forwarded", "Held message passed on by an agent"
+    MESSAGE_ANSWERED = "message.answered", "Held message answered by an agent instead"
+    MESSAGE_DISCARDED = "message.discarded", "Held message discarded by an agent"
     # Outbound messages
     MESSAGE_QUEUED = "message.queued", "Message queued"
     MESSAGE_HELD = "message.held", "Message held: 24-hour window closed"
@@ -228,6 +263,15 @@ class TextKey(models.TextChoices):
     COMMAND_WRONG = "command_wrong", "A command written wrongly"
     COMMAND_DONE = "command_done", "A command that ran"
     BOOKING_NOW = "booking_now", "A booking's new status, told to the customer"
+    FOLLOW_UP = "follow_up", "A reminder to the side that owes an answer"
+    QUOTE_OFFER = "quote_offer", "A price, told to the customer"
+    HANDOVER_ASK = "handover_ask", "Do you agree to exchange numbers? (buttons text)"
+    HANDOVER_YES = "handover_yes", "Yes, exchange numbers (button, at most 20 characters)"
+    HANDOVER_NO = "handover_no", "No, keep my number private (button, at most 20 characters)"
+    HANDOVER_WAIT = "handover_wait", "Thank you; waiting for the other side"
+    HANDOVER_KEPT = "handover_kept", "Your number stays private"
+    HANDOVER_DONE = "handover_done", "Both agreed: the other side's number follows"
+    HANDOVER_OFF = "handover_off", "The numbers were not exchanged"
 
     STRANGER = "stranger", "Reply to someone with no booking on this number"
     UNSUPPORTED = "unsupported", "A kind of message that cannot be passed on"

@@ -13,12 +13,14 @@ from relay.choices import (
     CommandAction,
     Direction,
     EventKind,
+    HandoverStatus,
     LeakKind,
     MessageStatus,
     MessageType,
     NumberKind,
     Origin,
     Priority,
+    QuoteStatus,
     Role,
     SessionMode,
     SessionStatus,
@@ -764,3 +766,73 @@ class Command(models.Model):
             for kind in self.arguments
         ]
         return " ".join([f"/{self.name}", *parts])
+
+
+class Quote(models.Model):
+    """A partner's price for a booking (/quote). The customer only ever sees the final price,
+    with the margin an agent adds; the partner's own price stays here."""
+
+    session = models.ForeignKey(RelaySession, on_delete=models.CASCADE, related_name="quotes")
+    amount = models.DecimalField("partner's price", max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    lead_time = models.DurationField("ready in", null=True, blank=True)
+    partner_terms = models.TextField("partner's terms", blank=True)
+    status = models.CharField(
+        max_length=12, choices=QuoteStatus.choices, default=QuoteStatus.PENDING
+    )
+    margin_percent = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    margin_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    final_amount = models.DecimalField(
+        "price to the customer", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    terms = models.TextField("terms told to the customer", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Quote {self.pk} for {self.session.external_ref}"
+
+
+class Handover(models.Model):
+    """Asking both sides of a session whether they agree to exchange their real numbers.
+    Only two yeses share them; a no, a withdrawal or silence until `expires_at` ends it."""
+
+    session = models.ForeignKey(RelaySession, on_delete=models.CASCADE, related_name="handovers")
+    status = models.CharField(
+        max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.ASKED
+    )
+    customer_agreed_at = models.DateTimeField(null=True, blank=True)
+    partner_agreed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(status="asked"), name="one_open_handover"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Handover {self.pk} of {self.session.external_ref}"
+
+
+class Note(models.Model):
+    """A private note on a session: agents read it; no participant ever receives it."""
+
+    session = models.ForeignKey(RelaySession, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on {self.session.external_ref}"

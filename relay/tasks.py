@@ -6,6 +6,7 @@ import logging
 from django.utils import timezone
 
 from relay.services.delivery import messages_reconcile_stuck
+from relay.services.handovers import handovers_expire
 from relay.services.sessions import sessions_expire_lapsed
 from relay.services.templates import templates_sync
 from relay.services.threads import inbound_expire_unchosen
@@ -25,7 +26,8 @@ def sync_templates() -> None:
 
 def sweep() -> None:
     """Every minute: sends a dead worker left half-done, sessions that went idle, messages
-    whose sender never chose a booking. One failing step does not stop the rest."""
+    whose sender never chose a booking, handovers nobody finished.
+    One failing step does not stop the rest."""
     now = timezone.now()
     for step in (_reconcile, _expire):
         try:
@@ -41,3 +43,4 @@ def _reconcile(now) -> None:
 def _expire(now) -> None:
     sessions_expire_lapsed()
     inbound_expire_unchosen(now=now)
+    handovers_expire(now=now)

@@ -69,6 +69,28 @@ CATALOGUE: dict[str, str] = {
     ),
     TextKey.COMMAND_DONE: gettext_noop("Done: /{name} for booking {ref}."),
     TextKey.BOOKING_NOW: gettext_noop("Hello! Your booking {ref} is now: {status}."),
+    TextKey.FOLLOW_UP: gettext_noop(
+        "Hello! We are waiting for your answer about booking {ref}. Please reply when you can."
+    ),
+    TextKey.QUOTE_OFFER: gettext_noop(
+        "Hello! Here is the price for {ref}: {price}. It can be ready in {lead_time}."
+    ),
+    TextKey.HANDOVER_ASK: gettext_noop(
+        "Hello! Do you agree to share your phone number with {other} for booking {ref}? "
+        "Numbers are shared only if you both say yes."
+    ),
+    TextKey.HANDOVER_YES: gettext_noop("Yes, share"),
+    TextKey.HANDOVER_NO: gettext_noop("No, thank you"),
+    TextKey.HANDOVER_WAIT: gettext_noop(
+        "Thank you. We will tell you when {other} answers. Tap No to change your mind."
+    ),
+    TextKey.HANDOVER_KEPT: gettext_noop("OK. Your number stays private."),
+    TextKey.HANDOVER_DONE: gettext_noop(
+        "You both said yes. Here is the number of {other}. From now on, numbers are not hidden."
+    ),
+    TextKey.HANDOVER_OFF: gettext_noop(
+        "Your numbers were not shared for booking {ref}. You can still write here."
+    ),
 }
 SOURCE_LANGUAGE = "en"
 

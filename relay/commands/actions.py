@@ -5,9 +5,13 @@ when it cannot) and returns what was done, for the reply."""
 from collections.abc import Callable
 
 from relay.choices import CommandAction, EventKind, Role, TextKey
+from relay.commands.arguments import ArgumentError, arguments_read
 from relay.exceptions import RelayError
-from relay.models import Command, RelaySession
+from relay.models import Command, Note, RelaySession
+from relay.services.followups import follow_up
+from relay.services.handovers import handover_ask
 from relay.services.queueing import notice_send
+from relay.services.quotes import lead_time_words, quote_receive
 from relay.services.sessions import session_close
 from relay.timeline import Actor, timeline_record
 
@@ -64,9 +68,56 @@ def _reroute(session: RelaySession, command: Command, args: list, actor: Actor) 
     return f"the session is now with {partner.code}"
 
 
+def _follow_up(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    reminded = follow_up(session=session, actor=actor)
+    return f"the {reminded.role} was reminded"
+
+
+def _quote(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    """A price, a lead time (or the one the command's value fixes: /QUOTE_24HRS), terms."""
+    given = dict(zip((kind.removesuffix("?") for kind in command.arguments), args, strict=True))
+    if "money" not in given:
+        raise RelayError("the command takes no amount; tell an admin")
+    lead_time = given.get("duration")
+    if command.value:
+        try:
+            lead_time = arguments_read(["duration"], command.value)[0]
+        except ArgumentError as exc:
+            raise RelayError(f"its lead time is wrong ({exc}); tell an admin") from None
+    quote = quote_receive(
+        session=session,
+        price=given["money"],
+        lead_time=lead_time,
+        terms=given.get("text") or "",
+        actor=actor,
+    )
+    return (
+        f"quote {quote.pk} of {given['money']} in {lead_time_words(lead_time)} waits for an agent"
+    )
+
+
+def _handover(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    asking = session.participants.filter(active=True, contact_id=actor.contact_id).first()
+    handover_ask(session=session, actor=actor, by=asking if actor.contact_id else None)
+    return "both sides are asked whether they agree to exchange numbers"
+
+
+def _note(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    text = (args[0] if args else "") or ""
+    if not text.strip():
+        raise RelayError("write the note after the command")
+    note = Note.objects.create(session=session, body=text.strip(), author_id=actor.user_id)
+    timeline_record(EventKind.NOTE_ADDED, session=session, actor=actor, note=note.pk)
+    return "note added"
+
+
 ACTIONS: dict[str, Action] = {
     CommandAction.SET_STATUS: _set_status,
     CommandAction.ADD_TAG: _add_tag,
     CommandAction.CLOSE: _close,
     CommandAction.REROUTE: _reroute,
+    CommandAction.FOLLOW_UP: _follow_up,
+    CommandAction.QUOTE: _quote,
+    CommandAction.HANDOVER: _handover,
+    CommandAction.NOTE: _note,
 }

@@ -77,7 +77,7 @@ def command_run(*, session: RelaySession, text: str, user: str, actor: Actor) ->
 
 
 def commands_usable(session: RelaySession, user: str) -> list[Command]:
-    commands = Command.objects.filter(active=True)
+    commands = sorted(Command.objects.filter(active=True), key=lambda c: c.name.lower())
     return [command for command in commands if _usable(command, session, user)]
 
 

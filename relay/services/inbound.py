@@ -31,6 +31,7 @@ from relay.services.contacts import (
     contact_for_sender,
     contacts_prefetch,
 )
+from relay.services.handovers import handover_answer, handover_button
 from relay.services.messages import (
     inbound_reject,
     message_bind,
@@ -291,6 +292,17 @@ def command(inbound: Inbound) -> bool:
     return True
 
 
+def consent(inbound: Inbound) -> bool:
+    """A tap on "do you agree to exchange numbers?": an answer to the relay, never relayed."""
+    tapped = handover_button(inbound.message) if inbound.message.type == "interactive" else None
+    if tapped is None:
+        return False
+    handover_id, yes = tapped
+    handover_answer(participant=inbound.participant, handover_id=handover_id, yes=yes)
+    message_set_status(inbound.message, MessageStatus.COMMAND, "an answer about exchanging numbers")
+    return True
+
+
 def mediated_hold(inbound: Inbound) -> bool:
     """In a mediated session an agent decides what is passed on; in one that waits in
     triage (no partner yet), an agent first decides where it goes."""
@@ -332,6 +344,7 @@ STEPS: tuple[Step, ...] = (
     out_of_session,
     enter_session,
     command,
+    consent,
     mediated_hold,
     relay,
 )

@@ -52,12 +52,13 @@ def relay_copy(
     return copies
 
 
-def inbound_relay(*, message: Message, participant: Participant) -> None:
-    """Relay `message` from `participant` to the other side of its session."""
+def inbound_relay(*, message: Message, participant: Participant, text: str | None = None) -> None:
+    """Relay `message` from `participant` to the other side of its session; `text`, an
+    agent's edit, goes in place of what was written (the original is kept as it was)."""
     counterpart = counterpart_of(participant)
     region = phones.region_of(message.contact.phone)
     reader = Reader(counterpart.contact, participant.session)
-    type_, body, payload = relay_content(message, region=region, reader=reader)
+    type_, body, payload = relay_content(message, region=region, reader=reader, text=text)
     body = thread_strip_tag(body, participant)
     if type_ == "text" and not body.strip():  # e.g. a flow reply: nothing we can pass on
         inbound_reject(message, RejectReason.UNSUPPORTED, TextKey.UNSUPPORTED)
@@ -96,9 +97,12 @@ def counterpart_of(participant: Participant) -> Participant:
     )
 
 
-def relay_content(message: Message, *, region: str | None, reader: Reader) -> tuple[str, str, dict]:
+def relay_content(
+    message: Message, *, region: str | None, reader: Reader, text: str | None = None
+) -> tuple[str, str, dict]:
     """What the other side receives: the same content, with contact details hidden unless
-    the session was handed over. `region` is the writer's country."""
+    the session was handed over. `region` is the writer's country; `text` replaces the text
+    or caption written."""
     raw = message.payload
     kind = raw["type"]
     guard = _Guard(message, region, reader)
@@ -114,7 +118,7 @@ def relay_content(message: Message, *, region: str | None, reader: Reader) -> tu
             payload["filename"] = guard(media["filename"])
         if media.get("animated"):
             payload["animated"] = True
-        return kind, guard(media.get("caption", "")), payload
+        return kind, guard(media.get("caption", "") if text is None else text), payload
     if kind == "location":
         location = raw["location"]
         payload = {k: location.get(k) for k in ("latitude", "longitude")}
@@ -130,7 +134,7 @@ def relay_content(message: Message, *, region: str | None, reader: Reader) -> tu
         guard.record("phone", sum(len(card.get("phones") or []) for card in raw["contacts"]))
         card = text_render(TextKey.CONTACT_CARD, language=reader.language, names=guard(names))
         return "text", card, {}
-    return "text", guard(message.body), {}
+    return "text", guard(message.body if text is None else text), {}
 
 
 class _Guard:

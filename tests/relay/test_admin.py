@@ -9,10 +9,13 @@ from relay.api.authentication import api_key_create
 from relay.choices import SessionStatus, TextKey
 from relay.models import (
     Contact,
+    Handover,
     Message,
     MessageTemplate,
+    Note,
     OperatorAlert,
     OutboundHold,
+    Quote,
     TextOverride,
     TimelineEvent,
     WebhookPayload,
@@ -50,6 +53,9 @@ def relayed(settings, open_session, run_tasks):
     api_key_create(name="booking-platform")
     TextOverride.objects.create(key=TextKey.ENDED, language="en", text="This booking is over.")
     _one_of_each_routing_row(session)
+    Quote.objects.create(session=session, amount=1200, currency="USD")
+    Handover.objects.create(session=session, expires_at=session.expires_at)
+    Note.objects.create(session=session, body="Prefers mornings")
     return session
 
 

@@ -125,7 +125,9 @@ class TestOnWhatsApp:
 
         assert whatsapp_api.texts_to(PARTNER) == [
             english(
-                "command_unknown", name="nosuch", commands="/confirmbooking, /finalcheck, /noshow"
+                "command_unknown",
+                name="nosuch",
+                commands="/confirmbooking, /finalcheck, /followup, /noshow, /quote, /QUOTE_24HRS",
             )
         ]
         assert whatsapp_api.texts_to(CUSTOMER) == []

@@ -1,0 +1,43 @@
+"""Following up: reminding the side of a session that owes the next answer. Outside their
+24-hour window the reminder waits and an approved template invites them back (windows.py)."""
+
+from relay.choices import Direction, EventKind, Origin, Role, TextKey
+from relay.exceptions import RelayError
+from relay.models import Participant, RelaySession
+from relay.selectors import contact_language
+from relay.services.queueing import message_queue
+from relay.texts import text_render
+from relay.timeline import Actor, timeline_record
+
+
+def side_owing_answer(session: RelaySession) -> Participant | None:
+    """Whoever did not write the last message of the session; the partner if nobody wrote."""
+    live = session.participants.filter(active=True).select_related("contact", "proxy_number")
+    sides = {participant.role: participant for participant in live}
+    last = (
+        session.messages.filter(direction=Direction.INBOUND, participant__isnull=False)
+        .order_by("-id")
+        .values_list("participant__role", flat=True)
+        .first()
+    )
+    owing = Role.CUSTOMER if last == Role.PARTNER else Role.PARTNER
+    return sides.get(owing)
+
+
+def follow_up(*, session: RelaySession, actor: Actor) -> Participant:
+    """Remind the side that owes the next answer; returns who was reminded."""
+    if not session.is_live():
+        raise RelayError("the session has ended")
+    participant = side_owing_answer(session)
+    if participant is None:
+        raise RelayError("nobody owes an answer yet: the session has no partner")
+    text = text_render(
+        TextKey.FOLLOW_UP,
+        language=contact_language(participant.contact, session.pool),
+        ref=session.external_ref,
+    )
+    message_queue(participant=participant, origin=Origin.NOTICE, body=text, actor=actor)
+    timeline_record(
+        EventKind.SESSION_FOLLOWED_UP, session=session, actor=actor, role=participant.role
+    )
+    return participant

@@ -14,13 +14,16 @@ from relay.models import (
     MaskingPool,
     Message,
     MessageTemplate,
+    Note,
     Participant,
     ProxyNumber,
+    Quote,
     RelaySession,
 )
 from relay.privacy import redact
 from relay.selectors import Reach, message_reason, participants_reach
 from relay.services.openings import OPENING_QUEUED
+from relay.services.quotes import lead_time_words
 from relay.services.templates import invitation_template_find
 from routing.models import Partner, PartnerContact, Team
 from routing.selectors import workflow_slug_problem
@@ -347,3 +350,69 @@ class CommandSerializer(serializers.Serializer):
 class CommandOutcomeSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     reply = serializers.CharField(help_text="What was done, or what is wrong and how to write it.")
+
+
+class HeldActionSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=4096,
+        required=False,
+        help_text="forward: an edit to pass on in place of what was written (the original is "
+        "kept); answer: what the writer is told.",
+    )
+    reason = serializers.CharField(
+        max_length=280, required=False, help_text="discard: why (kept with the message)."
+    )
+
+
+class QuoteSerializer(serializers.ModelSerializer):
+    lead_time = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "status",
+            "amount",
+            "currency",
+            "lead_time",
+            "partner_terms",
+            "margin_percent",
+            "margin_amount",
+            "final_amount",
+            "terms",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+    def get_lead_time(self, quote: Quote) -> str:
+        return lead_time_words(quote.lead_time)
+
+
+class QuoteSendSerializer(serializers.Serializer):
+    margin_percent = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, min_value=-99, max_value=1000
+    )
+    margin_amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    terms = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate(self, data: dict) -> dict:
+        if ("margin_percent" in data) == ("margin_amount" in data):
+            raise serializers.ValidationError(
+                {"margin_percent": ["give either margin_percent or margin_amount"]}
+            )
+        return data
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Note
+        fields = ["id", "body", "author", "created_at"]
+        read_only_fields = fields
+
+
+def validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    """`data` as `serializer_class` reads it; a 400 with field errors when it cannot."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -8,8 +8,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
+from relay.api.mediation import MediationActions
 from relay.api.schema import errors
 from relay.api.serializers import (
     CommandOutcomeSerializer,
@@ -24,6 +24,7 @@ from relay.api.serializers import (
     SessionSerializer,
     TemplateSerializer,
     TemplateSyncSerializer,
+    validated,
 )
 from relay.choices import CommandUser, SessionStatus, TemplateStatus
 from relay.commands.service import command_run
@@ -44,12 +45,6 @@ from relay.services.sessions import (
 from relay.services.templates import templates_sync
 from relay.timeline import Actor
 from routing.services.bookings import booking_open
-
-
-def validated(serializer_class: type[Serializer], data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 @extend_schema(tags=["pools"])
@@ -140,7 +135,12 @@ class NumberViewSet(
         ]
     )
 )
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(
+    MediationActions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = SessionSerializer
 
     def get_queryset(self) -> QuerySet[RelaySession]:

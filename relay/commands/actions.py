@@ -7,7 +7,7 @@ from collections.abc import Callable
 from relay.choices import CommandAction, EventKind, Role, TextKey
 from relay.commands.arguments import ArgumentError, arguments_read
 from relay.exceptions import RelayError
-from relay.models import Command, Note, RelaySession
+from relay.models import Command, Note, Participant, RelaySession
 from relay.services.followups import follow_up
 from relay.services.handovers import handover_ask
 from relay.services.queueing import notice_send
@@ -69,7 +69,8 @@ def _reroute(session: RelaySession, command: Command, args: list, actor: Actor) 
 
 
 def _follow_up(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
-    reminded = follow_up(session=session, actor=actor)
+    asking = _participant_of(session, actor)
+    reminded = follow_up(session=session, actor=actor, asking=asking.role if asking else None)
     return f"the {reminded.role} was reminded"
 
 
@@ -97,8 +98,7 @@ def _quote(session: RelaySession, command: Command, args: list, actor: Actor) ->
 
 
 def _handover(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
-    asking = session.participants.filter(active=True, contact_id=actor.contact_id).first()
-    handover_ask(session=session, actor=actor, by=asking if actor.contact_id else None)
+    handover_ask(session=session, actor=actor, by=_participant_of(session, actor))
     return "both sides are asked whether they agree to exchange numbers"
 
 
@@ -109,6 +109,13 @@ def _note(session: RelaySession, command: Command, args: list, actor: Actor) -> 
     note = Note.objects.create(session=session, body=text.strip(), author_id=actor.user_id)
     timeline_record(EventKind.NOTE_ADDED, session=session, actor=actor, note=note.pk)
     return "note added"
+
+
+def _participant_of(session: RelaySession, actor: Actor) -> Participant | None:
+    """The participant who runs the command; None for agents and API clients."""
+    if actor.contact_id is None:
+        return None
+    return session.participants.filter(active=True, contact_id=actor.contact_id).first()
 
 
 ACTIONS: dict[str, Action] = {

@@ -41,6 +41,8 @@ from relay.models import (
     ProxyNumber,
     Quote,
     RelaySession,
+    Reminder,
+    Slot,
     TextOverride,
     TimelineEvent,
     WebhookPayload,
@@ -778,3 +780,25 @@ class HandoverAdmin(ReadOnlyAdmin):
 class NoteAdmin(ReadOnlyAdmin):
     list_display = ("session", "body", "author", "created_at")
     search_fields = ("session__external_ref", "body")
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    fields = ("due_at", "sent_at", "cancelled")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Slot)
+class SlotAdmin(ReadOnlyAdmin):
+    list_display = ("session", "starts_at", "status", "confirmed_at")
+    list_filter = ("status",)
+    search_fields = ("session__external_ref",)
+    inlines = [ReminderInline]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ("slot", "due_at", "sent_at", "cancelled")
+    list_filter = ("cancelled",)

@@ -29,6 +29,7 @@ class CommandAction(models.TextChoices):
     QUOTE = "quote", "A partner's price and lead time, for an agent to add margin to"
     HANDOVER = "handover", "Ask both sides whether they agree to exchange numbers"
     NOTE = "note", "A private note for agents (the text written)"
+    OFFER_SLOTS = "offer_slots", "Offer times to the customer, who picks one (the times written)"
 
 
 class QuoteStatus(models.TextChoices):
@@ -43,6 +44,14 @@ class HandoverStatus(models.TextChoices):
     DECLINED = "declined", "One side said no"
     WITHDRAWN = "withdrawn", "One side took back their yes"
     EXPIRED = "expired", "Not answered in time"
+
+
+class SlotStatus(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    CONFIRMED = "confirmed", "Confirmed: the appointment"
+    WITHDRAWN = "withdrawn", "No longer offered"
+    RESCHEDULED = "rescheduled", "Was the appointment; moved"
+    MISSED = "missed", "Was the appointment; nobody came"
 
 
 class CommandUser(models.TextChoices):
@@ -209,6 +218,13 @@ class EventKind(models.TextChoices):
     HANDOVER_WITHDRAWN = "handover.withdrawn", "One side took back their yes"
     HANDOVER_EXPIRED = "handover.expired", "No answer in time: numbers not exchanged"
     HANDOVER_COMPLETED = "handover.completed", "Both agreed: numbers exchanged"
+    # Scheduling
+    SLOTS_OFFERED = "slot.offered", "Times offered to the customer"
+    SLOT_CONFIRMED = "slot.confirmed", "The customer picked a time: the appointment"
+    SLOT_REFUSED = "slot.refused", "A pick that could not be taken"
+    SLOT_RESCHEDULED = "slot.rescheduled", "The appointment is to be moved"
+    REMINDER_SENT = "reminder.sent", "Reminder of the appointment sent"
+    BOOKING_NO_SHOW = "booking.no_show", "Nobody came to the appointment"
     # Inbound messages
     MESSAGE_RECEIVED = "message.received", "Message received"
     SYSTEM_NOTICE = "message.system_notice", "WhatsApp notice received"
@@ -272,6 +288,13 @@ class TextKey(models.TextChoices):
     HANDOVER_KEPT = "handover_kept", "Your number stays private"
     HANDOVER_DONE = "handover_done", "Both agreed: the other side's number follows"
     HANDOVER_OFF = "handover_off", "The numbers were not exchanged"
+    SLOTS_OFFER = "slots_offer", "Please choose a time (list text)"
+    SLOTS_BUTTON = "slots_button", "Choose a time (list button, at most 20 characters)"
+    SLOTS_SECTION = "slots_section", "Times (list heading, at most 24 characters)"
+    SLOT_CONFIRMED = "slot_confirmed", "The time is set, told to both sides"
+    SLOT_TAKEN = "slot_taken", "That time is no longer free"
+    SLOT_PAST = "slot_past", "That time has passed"
+    SLOT_REMINDER = "slot_reminder", "A reminder before the appointment"
 
     STRANGER = "stranger", "Reply to someone with no booking on this number"
     UNSUPPORTED = "unsupported", "A kind of message that cannot be passed on"

@@ -24,6 +24,7 @@ from relay.choices import (
     Role,
     SessionMode,
     SessionStatus,
+    SlotStatus,
     TemplateStatus,
     TextKey,
 )
@@ -836,3 +837,47 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk} on {self.session.external_ref}"
+
+
+class Slot(models.Model):
+    """A time offered for an appointment (/slots). The customer's first valid pick makes it
+    the appointment; reminders go before it."""
+
+    session = models.ForeignKey(RelaySession, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=SlotStatus.choices, default="offered")
+    offered_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["starts_at"], condition=Q(status="confirmed"), name="slots_confirmed"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session.external_ref} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Reminder(models.Model):
+    """A message to both sides before an appointment; cancelled if it moves."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="reminders")
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(sent_at__isnull=True, cancelled=False),
+                name="reminders_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder of {self.slot} at {self.due_at:%Y-%m-%d %H:%M}"

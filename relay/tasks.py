@@ -8,6 +8,7 @@ from django.utils import timezone
 from relay.services.delivery import messages_reconcile_stuck
 from relay.services.handovers import handovers_expire
 from relay.services.sessions import sessions_expire_lapsed
+from relay.services.slots import reminders_send
 from relay.services.templates import templates_sync
 from relay.services.threads import inbound_expire_unchosen
 
@@ -26,10 +27,10 @@ def sync_templates() -> None:
 
 def sweep() -> None:
     """Every minute: sends a dead worker left half-done, sessions that went idle, messages
-    whose sender never chose a booking, handovers nobody finished.
+    whose sender never chose a booking, handovers nobody finished, reminders that are due.
     One failing step does not stop the rest."""
     now = timezone.now()
-    for step in (_reconcile, _expire):
+    for step in (_reconcile, _expire, _remind):
         try:
             step(now)
         except Exception:
@@ -44,3 +45,7 @@ def _expire(now) -> None:
     sessions_expire_lapsed()
     inbound_expire_unchosen(now=now)
     handovers_expire(now=now)
+
+
+def _remind(now) -> None:
+    reminders_send(now=now)

@@ -88,6 +88,17 @@ CATALOGUE: dict[str, str] = {
     TextKey.HANDOVER_DONE: gettext_noop(
         "You both said yes. Here is the number of {other}. From now on, numbers are not hidden."
     ),
+    TextKey.SLOTS_OFFER: gettext_noop(
+        "Hello! Please choose a time for booking {ref}. Times are in {zone}."
+    ),
+    TextKey.SLOTS_BUTTON: gettext_noop("Choose a time"),
+    TextKey.SLOTS_SECTION: gettext_noop("Times"),
+    TextKey.SLOT_CONFIRMED: gettext_noop("Thank you! Booking {ref} is set for {when} ({zone})."),
+    TextKey.SLOT_TAKEN: gettext_noop(
+        "Sorry, this time is no longer free. Please choose another one."
+    ),
+    TextKey.SLOT_PAST: gettext_noop("Sorry, this time has passed. Please choose another one."),
+    TextKey.SLOT_REMINDER: gettext_noop("Reminder: booking {ref} is on {when} ({zone})."),
     TextKey.HANDOVER_OFF: gettext_noop(
         "Your numbers were not shared for booking {ref}. You can still write here."
     ),

@@ -1,8 +1,18 @@
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from relay.choices import Role, SessionMode
 from routing.choices import Assignment, PartnerKind
+
+
+def validate_time_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"'{name}' is not a time zone; write one like Europe/Paris") from None
 
 
 class Partner(models.Model):
@@ -79,6 +89,13 @@ class Workflow(models.Model):
         help_text="The same for the partner: tells them of the new booking. Its values, in "
         "order: the aggregator's name, the booking reference, the other side's alias.",
     )
+    time_zone = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Where its appointment times are read and told, e.g. Asia/Kolkata. Blank: "
+        "ROUTING_TIME_ZONE.",
+        validators=[validate_time_zone],
+    )
 
     class Meta:
         ordering = ["name"]
@@ -92,6 +109,10 @@ class Workflow(models.Model):
 
     def may_move(self, current: str, to: str) -> bool:
         return to in self.transitions.get(current, [])
+
+    @property
+    def zone(self) -> str:
+        return self.time_zone or settings.ROUTING_TIME_ZONE
 
     def opening_for(self, role: str):
         return self.partner_opening if role == Role.PARTNER else self.customer_opening

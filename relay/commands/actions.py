@@ -13,6 +13,7 @@ from relay.services.handovers import handover_ask
 from relay.services.queueing import notice_send
 from relay.services.quotes import lead_time_words, quote_receive
 from relay.services.sessions import session_close
+from relay.services.slots import slot_times_read, slots_offer
 from relay.timeline import Actor, timeline_record
 
 Action = Callable[[RelaySession, Command, list, Actor], str]
@@ -111,6 +112,16 @@ def _note(session: RelaySession, command: Command, args: list, actor: Actor) -> 
     return "note added"
 
 
+def _offer_slots(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
+    from routing.selectors import workflow_find  # routing builds on relay
+
+    zone = workflow_find(session.workflow).zone
+    slots = slots_offer(
+        session=session, times=slot_times_read(args[0] or "", zone=zone), actor=actor
+    )
+    return f"{len(slots)} times were offered to the customer"
+
+
 def _participant_of(session: RelaySession, actor: Actor) -> Participant | None:
     """The participant who runs the command; None for agents and API clients."""
     if actor.contact_id is None:
@@ -127,4 +138,5 @@ ACTIONS: dict[str, Action] = {
     CommandAction.QUOTE: _quote,
     CommandAction.HANDOVER: _handover,
     CommandAction.NOTE: _note,
+    CommandAction.OFFER_SLOTS: _offer_slots,
 }

@@ -18,6 +18,7 @@ from relay.choices import (
     NumberKind,
     Origin,
     RejectReason,
+    Role,
     SessionMode,
     TextKey,
 )
@@ -40,6 +41,7 @@ from relay.services.messages import (
 )
 from relay.services.queueing import notice_send
 from relay.services.sessions import session_touch
+from relay.services.slots import slot_pick, slot_pick_id
 from relay.services.statuses import unix_time
 from relay.services.windows import leg_lock, leg_window_opened, legs_prefetch
 from relay.timeline import Actor, timeline_batch, timeline_record
@@ -292,15 +294,23 @@ def command(inbound: Inbound) -> bool:
     return True
 
 
-def consent(inbound: Inbound) -> bool:
-    """A tap on "do you agree to exchange numbers?": an answer to the relay, never relayed."""
-    tapped = handover_button(inbound.message) if inbound.message.type == "interactive" else None
-    if tapped is None:
+def answer_to_relay(inbound: Inbound) -> bool:
+    """A tap on a question the relay asked ("do you agree to exchange numbers?", "choose a
+    time"): handled here, never relayed."""
+    message = inbound.message
+    if message.type != MessageType.INTERACTIVE:
         return False
-    handover_id, yes = tapped
-    handover_answer(participant=inbound.participant, handover_id=handover_id, yes=yes)
-    message_set_status(inbound.message, MessageStatus.COMMAND, "an answer about exchanging numbers")
-    return True
+    tapped, slot_id = handover_button(message), slot_pick_id(message)
+    if tapped is not None:
+        handover_id, yes = tapped
+        handover_answer(participant=inbound.participant, handover_id=handover_id, yes=yes)
+        message_set_status(message, MessageStatus.COMMAND, "an answer about exchanging numbers")
+        return True
+    if slot_id is not None and inbound.participant.role == Role.CUSTOMER:
+        slot_pick(participant=inbound.participant, slot_id=slot_id)
+        message_set_status(message, MessageStatus.COMMAND, "a time picked from the list")
+        return True
+    return False
 
 
 def mediated_hold(inbound: Inbound) -> bool:
@@ -344,7 +354,7 @@ STEPS: tuple[Step, ...] = (
     out_of_session,
     enter_session,
     command,
-    consent,
+    answer_to_relay,
     mediated_hold,
     relay,
 )

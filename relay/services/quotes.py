@@ -113,11 +113,6 @@ def lead_time_words(lead_time: timedelta | None) -> str:
 
 
 def _mark_quoted(session: RelaySession, actor: Actor) -> None:
-    """A workflow with a "quoted" status moves there, if it may."""
-    from routing.selectors import workflow_find  # routing builds on relay
-    from routing.services.bookings import booking_status_set
+    from routing.services.bookings import booking_status_follow  # routing builds on relay
 
-    flow = workflow_find(session.workflow)
-    session.refresh_from_db(fields=["booking_status"])
-    if "quoted" in flow.statuses and flow.may_move(session.booking_status, "quoted"):
-        booking_status_set(session=session, to="quoted", actor=actor)
+    booking_status_follow(session=session, to="quoted", actor=actor)

@@ -8,10 +8,13 @@ from relay.exceptions import RelayError
 from relay.models import RelaySession
 from relay.services.openings import openings_queue
 from relay.services.sessions import session_open_or_get, session_reroute
+from relay.services.slots import appointment_missed
 from relay.timeline import SYSTEM, Actor, timeline_record
 from routing.models import Partner, Workflow
 from routing.selectors import partner_contact_for, workflow_find
 from routing.services.assignment import session_assign, session_assign_in_team
+
+NO_SHOW = "no_show"  # the status that says nobody came: the appointment is missed
 
 
 @transaction.atomic
@@ -82,4 +85,15 @@ def booking_status_set(*, session: RelaySession, to: str, actor: Actor = SYSTEM)
         actor=actor,
         **{"from": current, "to": to},
     )
+    if to == NO_SHOW:
+        appointment_missed(session=session, actor=actor)
     return session
+
+
+def booking_status_follow(*, session: RelaySession, to: str, actor: Actor = SYSTEM) -> None:
+    """What happened moves the booking to `to` (a quote sent: quoted), if its workflow has
+    that status and allows the move; otherwise it stays where it is."""
+    flow = workflow_find(session.workflow)
+    session.refresh_from_db(fields=["booking_status"])
+    if to in flow.statuses and flow.may_move(session.booking_status, to):
+        booking_status_set(session=session, to=to, actor=actor)

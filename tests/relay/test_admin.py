@@ -16,6 +16,8 @@ from relay.models import (
     OperatorAlert,
     OutboundHold,
     Quote,
+    Reminder,
+    Slot,
     TextOverride,
     TimelineEvent,
     WebhookPayload,
@@ -56,6 +58,8 @@ def relayed(settings, open_session, run_tasks):
     Quote.objects.create(session=session, amount=1200, currency="USD")
     Handover.objects.create(session=session, expires_at=session.expires_at)
     Note.objects.create(session=session, body="Prefers mornings")
+    slot = Slot.objects.create(session=session, starts_at=session.expires_at)
+    Reminder.objects.create(slot=slot, due_at=session.expires_at)
     return session
 
 

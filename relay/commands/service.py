@@ -122,6 +122,33 @@ def command_problems(fields: dict, *, instance: Command | None = None) -> dict[s
             taken = {other.name.lower(), *(a.lower() for a in other.aliases)} & names
             if taken:
                 problems["aliases"] = f"{', '.join(sorted(taken))} already names /{other.name}"
-    if fields.get("action") in (CommandAction.SET_STATUS,) and not fields.get("value"):
+    action = fields.get("action")
+    if action == CommandAction.SET_STATUS and not fields.get("value"):
         problems["value"] = "the status it sets, e.g. confirmed"
+    needed = NEEDED_ARGUMENTS.get(action)
+    given = {k.removesuffix("?") for k in kinds if isinstance(k, str)}
+    if needed and "arguments" not in problems and not needed <= given:
+        problems["arguments"] = f"this action needs {', '.join(sorted(needed - given))}"
+    if action == CommandAction.QUOTE:
+        problems.update(_lead_time_problem(fields.get("value", ""), given))
     return problems
+
+
+# What an action cannot run without, among a command's arguments.
+NEEDED_ARGUMENTS = {
+    CommandAction.QUOTE: {"money"},
+    CommandAction.REROUTE: {"partner_code"},
+    CommandAction.OFFER_SLOTS: {"text"},
+    CommandAction.NOTE: {"text"},
+}
+
+
+def _lead_time_problem(value: str, given: set[str]) -> dict[str, str]:
+    """A quote's lead time is written after the price, or fixed by the value (24 hours)."""
+    if not value:
+        return {} if "duration" in given else {"value": "a lead time (24 hours), or a duration"}
+    try:
+        arguments_read(["duration"], value)
+    except ArgumentError as exc:
+        return {"value": f"a lead time, e.g. 24 hours: {exc}"}
+    return {}

@@ -4,6 +4,7 @@ refusal changes nothing and says how to write it, and each run is on the timelin
 import pytest
 
 from relay.choices import EventKind, MessageStatus
+from relay.commands.service import command_problems
 from relay.models import Command, Message, RelaySession
 from tests.relay.conftest import CUSTOMER, PARTNER, participant, write
 from tests.relay.texts import english
@@ -158,3 +159,32 @@ def test_the_admin_refuses_a_command_whose_alias_names_another(admin_client, db)
 
     assert page.status_code == 200 and "already names /confirmbooking" in page.content.decode()
     assert not Command.objects.filter(name="ok").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields, field, problem",
+    [
+        ({"action": "set_status"}, "value", "the status it sets"),
+        ({"action": "quote", "arguments": ["duration"]}, "arguments", "needs money"),
+        ({"action": "quote", "arguments": ["money"]}, "value", "a lead time"),
+        ({"action": "quote", "arguments": ["money"], "value": "soon"}, "value", "a lead time"),
+        ({"action": "reroute"}, "arguments", "needs partner_code"),
+        ({"action": "offer_slots", "arguments": ["money"]}, "arguments", "needs text"),
+        ({"action": "note", "arguments": ["colour"]}, "arguments", "a list of kinds"),
+        ({"action": "close", "used_by": ["boss"]}, "used_by", "a list among"),
+        ({"action": "close", "aliases": ["confirm"]}, "aliases", "already names /confirmbooking"),
+    ],
+)
+def test_an_admin_is_told_what_is_wrong_with_a_command(fields, field, problem):
+    written = {"name": "mine", "used_by": ["agent"], **fields}
+
+    assert problem in command_problems(written)[field]
+
+
+@pytest.mark.django_db
+def test_the_shipped_commands_are_all_well_formed():
+    for command in Command.objects.all():
+        fields = {name: getattr(command, name) for name in ("name", "aliases", "action", "value")}
+        fields |= {"arguments": command.arguments, "used_by": command.used_by}
+        assert command_problems(fields, instance=command) == {}, command

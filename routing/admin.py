@@ -166,10 +166,18 @@ class WorkflowForm(forms.ModelForm):
             "transitions",
             "customer_opening",
             "partner_opening",
+            "status_words",
+            "time_zone",
         )
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        words = cleaned.get("status_words") or {}
+        if not isinstance(words, dict) or set(words) - set(cleaned.get("statuses") or []):
+            self.add_error(
+                "status_words",
+                'Words only for this workflow\'s statuses, e.g. {"no_show": "missed"}.',
+            )
         problem = workflow_problem(cleaned.get("statuses"), cleaned.get("transitions"))
         if problem:
             raise forms.ValidationError(problem)

@@ -89,6 +89,13 @@ class Workflow(models.Model):
         help_text="The same for the partner: tells them of the new booking. Its values, in "
         "order: the aggregator's name, the booking reference, the other side's alias.",
     )
+    status_words = models.JSONField(
+        "statuses in words",
+        default=dict,
+        blank=True,
+        help_text='How people are told of a status, e.g. {"no_show": "missed"}. A status not '
+        "here is told as written, underscores as spaces.",
+    )
     time_zone = models.CharField(
         max_length=60,
         blank=True,
@@ -109,6 +116,9 @@ class Workflow(models.Model):
 
     def may_move(self, current: str, to: str) -> bool:
         return to in self.transitions.get(current, [])
+
+    def words_for(self, status: str) -> str:
+        return self.status_words.get(status) or status.replace("_", " ")
 
     @property
     def zone(self) -> str:

@@ -20,7 +20,8 @@ Action = Callable[[RelaySession, Command, list, Actor], str]
 
 
 def _set_status(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
-    from routing.services.bookings import booking_status_set  # routing builds on relay
+    from routing.selectors import workflow_find  # routing builds on relay
+    from routing.services.bookings import booking_status_set
 
     reference = args[0] if args else None
     if reference and reference != session.external_ref.upper():
@@ -37,7 +38,7 @@ def _set_status(session: RelaySession, command: Command, args: list, actor: Acto
             session=session,
             participant=participant,
             ref=session.external_ref,
-            status=command.value.replace("_", " "),
+            status=workflow_find(session.workflow).words_for(command.value),
         )
     return f"booking {session.external_ref} is now {command.value}"
 

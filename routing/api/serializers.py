@@ -79,6 +79,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "transitions",
             "customer_opening",
             "partner_opening",
+            "status_words",
+            "time_zone",
         ]
 
 

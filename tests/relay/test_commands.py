@@ -188,3 +188,13 @@ def test_the_shipped_commands_are_all_well_formed():
         fields = {name: getattr(command, name) for name in ("name", "aliases", "action", "value")}
         fields |= {"arguments": command.arguments, "used_by": command.used_by}
         assert command_problems(fields, instance=command) == {}, command
+
+
+def test_the_customer_is_told_in_the_workflows_words(api, whatsapp_api, booking, run_tasks):
+    RelaySession.objects.filter(pk=booking.pk).update(booking_status="confirmed")
+
+    run_tasks(run, api, booking, "/noshow")
+
+    assert whatsapp_api.texts_to(CUSTOMER) == [
+        english("booking_now", ref="BK-1001", status="missed (nobody came)")
+    ]

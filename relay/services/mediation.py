@@ -4,7 +4,7 @@ instead, or discard it with a reason. Each is on the timeline, by the agent."""
 
 from django.db import transaction
 
-from relay.choices import CAPTIONED_TYPES, EventKind, MessageStatus, Origin
+from relay.choices import CAPTIONED_TYPES, EventKind, MessageStatus, MessageType, Origin
 from relay.exceptions import RelayError
 from relay.models import Message
 from relay.services.messages import message_set_status, message_state_save
@@ -40,6 +40,8 @@ def held_forward(*, session, message_id: int, actor: Actor, text: str | None = N
     message = held_message(session, message_id)
     if session.partner_id is None:
         raise RelayError("this session waits in triage: route it to a partner first")
+    if message.type == MessageType.REACTION:
+        raise RelayError("a reaction is not passed on in a mediated session; discard it")
     if text is not None and message.type not in EDITABLE_TYPES:
         raise RelayError(f"a {message.type} message has no text to edit", field="text")
     if text is not None and not text.strip():

@@ -40,7 +40,21 @@ def command(api, run_tasks, session, text: str) -> dict:
     return run_tasks(api.post, url, {"text": text}, format="json").json()
 
 
-def open_booking(api, run_tasks, **fields) -> RelaySession:
+def open_booking(api, run_tasks, partner: tuple, customer: tuple, **fields) -> RelaySession:
+    """The platform opens a booking with `customer` (name, phone) and a new partner (code,
+    name, kind, its contact's name, phone and role)."""
+    code, name, kind, contact, phone, role = partner
+    created = partner_create(
+        code=code,
+        name=name,
+        kind=kind,
+        contacts=[PartnerContactInput(name=contact, phone=phone, role=role)],
+    )
+    fields |= {
+        "customer": {"name": customer[0], "phone": customer[1]},
+        "partner": code,
+        "partner_contact": PartnerContact.objects.get(partner=created).pk,
+    }
     answer = run_tasks(api.post, "/api/v1/sessions/", fields, format="json")
     assert answer.status_code == 201, answer.json()
     return RelaySession.objects.get(pk=answer.json()["id"])
@@ -57,20 +71,13 @@ def kinds(session) -> list[str]:
 def test_seed_000_a_member_asks_for_av_the_technician_answers_and_confirms(
     whatsapp_api, api, run_tasks, pool, opening_templates, post_webhook
 ):
-    location = partner_create(
-        code="hub-downtown",
-        name="Downtown Hub",
-        kind="location",
-        contacts=[PartnerContactInput(name="Lee", phone=TECHNICIAN, role="technical")],
-    )
     booking = open_booking(
         api,
         run_tasks,
+        ("hub-downtown", "Downtown Hub", "location", "Lee", TECHNICIAN, "technical"),
+        ("Sam", MEMBER),
         external_ref="BK-1042",
         workflow="booking",
-        customer={"name": "Sam", "phone": MEMBER},
-        partner=location.code,
-        partner_contact=PartnerContact.objects.get(partner=location).pk,
     )
     member, technician = sides(booking)
     assert whatsapp_api.last_to(TECHNICIAN)["type"] == "template"  # told of the booking
@@ -98,19 +105,13 @@ def test_seed_000_a_member_asks_for_av_the_technician_answers_and_confirms(
 @pytest.fixture
 def match(whatsapp_api, api, run_tasks, pool, opening_templates, post_webhook):
     """A childcare match: the marketplace opens it, both sides write once."""
-    caregiver = partner_create(
-        code="nanny-ana",
-        name="Ana",
-        kind="caregiver",
-        contacts=[PartnerContactInput(name="Ana", phone=CAREGIVER, role="manager")],
-    )
     session = open_booking(
         api,
         run_tasks,
+        ("nanny-ana", "Ana", "caregiver", "Ana", CAREGIVER, "manager"),
+        ("Priya", PARENT),
         external_ref="MT-7",
         workflow="childcare-interview",
-        customer={"name": "Priya", "phone": PARENT},
-        partner=caregiver.code,
     )
     parent, nanny = sides(session)
     write(post_webhook, PARENT, parent, body="Hello, when could we meet?")
@@ -178,19 +179,13 @@ def test_seed_001_with_one_refusing_nothing_is_shared(
 def test_seed_003_the_client_sees_1380_usd_and_never_1200(
     whatsapp_api, api, run_tasks, pool, opening_templates, post_webhook
 ):
-    workshop = partner_create(
-        code="workshop-platinum",
-        name="Workshop Platinum",
-        kind="workshop",
-        contacts=[PartnerContactInput(name="Luca", phone=WORKSHOP, role="manager")],
-    )
     inquiry = open_booking(
         api,
         run_tasks,
+        ("workshop-platinum", "Workshop Platinum", "workshop", "Luca", WORKSHOP, "manager"),
+        ("Mia", CLIENT),
         external_ref="JW-88",
         workflow="bespoke-inquiry",
-        customer={"name": "Mia", "phone": CLIENT},
-        partner=workshop.code,
     )
     client, luca = sides(inquiry)
     write(post_webhook, WORKSHOP, luca, body="Hello, we can help.")  # answers the opening

@@ -15,3 +15,7 @@ class PoolExhausted(RelayError):
 
 class SessionNotLive(RelayError):
     status_code = 409
+
+
+class NotFound(RelayError):
+    status_code = 404

@@ -45,7 +45,7 @@ class MediationActions:
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"held/(?P<message_id>\d+)/(?P<what>forward|answer|discard)",
+        url_path=r"held/(?P<message_id>\d{1,18})/(?P<what>forward|answer|discard)",
         pagination_class=None,
     )
     def held_action(self, request: Request, pk=None, message_id=None, what=None) -> Response:
@@ -53,7 +53,11 @@ class MediationActions:
         data = validated(HeldActionSerializer, request.data)
         actor, message_id = Actor.of_api_key(request.auth), int(message_id)
         if what == "forward":
-            done = [held_forward(session=session, message_id=message_id, actor=actor, **data)]
+            done = [
+                held_forward(
+                    session=session, message_id=message_id, actor=actor, text=data.get("text")
+                )
+            ]
         elif what == "answer":
             done = held_answer(
                 session=session, message_id=message_id, actor=actor, text=_given(data, "text")
@@ -84,7 +88,7 @@ class MediationActions:
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"quotes/(?P<quote_id>\d+)/send",
+        url_path=r"quotes/(?P<quote_id>\d{1,18})/send",
         pagination_class=None,
     )
     def quote_send(self, request: Request, pk=None, quote_id=None) -> Response:

@@ -63,9 +63,10 @@ def _reroute(session: RelaySession, command: Command, args: list, actor: Actor) 
     from routing.models import Partner  # routing builds on relay
     from routing.services.bookings import booking_reroute
 
-    partner = Partner.objects.filter(code=args[0]).first()
+    code = _by_kind(command, args).get("partner_code") or ""
+    partner = Partner.objects.filter(code=code).first()
     if partner is None:
-        raise RelayError(f"there is no partner {args[0]}")
+        raise RelayError(f"there is no partner {code}")
     booking_reroute(session=session, partner=partner, contact_role=command.value, actor=actor)
     return f"the session is now with {partner.code}"
 
@@ -78,8 +79,8 @@ def _follow_up(session: RelaySession, command: Command, args: list, actor: Actor
 
 def _quote(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
     """A price, a lead time (or the one the command's value fixes: /QUOTE_24HRS), terms."""
-    given = dict(zip((kind.removesuffix("?") for kind in command.arguments), args, strict=True))
-    if "money" not in given:
+    given = _by_kind(command, args)
+    if not given.get("money"):
         raise RelayError("the command takes no amount; tell an admin")
     lead_time = given.get("duration")
     if command.value:
@@ -105,7 +106,7 @@ def _handover(session: RelaySession, command: Command, args: list, actor: Actor)
 
 
 def _note(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
-    text = (args[0] if args else "") or ""
+    text = _by_kind(command, args).get("text") or ""
     if not text.strip():
         raise RelayError("write the note after the command")
     note = Note.objects.create(session=session, body=text.strip(), author_id=actor.user_id)
@@ -117,10 +118,14 @@ def _offer_slots(session: RelaySession, command: Command, args: list, actor: Act
     from routing.selectors import workflow_find  # routing builds on relay
 
     zone = workflow_find(session.workflow).zone
-    slots = slots_offer(
-        session=session, times=slot_times_read(args[0] or "", zone=zone), actor=actor
-    )
+    times = slot_times_read(_by_kind(command, args).get("text") or "", zone=zone)
+    slots = slots_offer(session=session, times=times, actor=actor)
     return f"{len(slots)} times were offered to the customer"
+
+
+def _by_kind(command: Command, args: list) -> dict:
+    """The values read, by the kind of argument they are (money, text...)."""
+    return dict(zip((kind.removesuffix("?") for kind in command.arguments), args, strict=True))
 
 
 def _participant_of(session: RelaySession, actor: Actor) -> Participant | None:

@@ -127,8 +127,10 @@ def command_problems(fields: dict, *, instance: Command | None = None) -> dict[s
         problems["value"] = "the status it sets, e.g. confirmed"
     needed = NEEDED_ARGUMENTS.get(action)
     given = {k.removesuffix("?") for k in kinds if isinstance(k, str)}
-    if needed and "arguments" not in problems and not needed <= given:
-        problems["arguments"] = f"this action needs {', '.join(sorted(needed - given))}"
+    required = {k for k in kinds if isinstance(k, str) and not k.endswith("?")}
+    if needed and "arguments" not in problems and not needed <= required:
+        missing = ", ".join(sorted(needed - required))
+        problems["arguments"] = f"this action needs {missing} (not optional)"
     if action == CommandAction.QUOTE:
         problems.update(_lead_time_problem(fields.get("value", ""), given))
     return problems

@@ -20,8 +20,11 @@ HANDOVER_WAIT = timedelta(hours=48)
 BUTTON = "handover:"  # a button's id: handover:<id>:yes or handover:<id>:no
 
 
+@transaction.atomic
 def handover_ask(*, session: RelaySession, actor: Actor, by: Participant | None = None) -> Handover:
-    """Ask both sides (or, when one side asks, the other: asking is agreeing)."""
+    """Ask both sides (or, when one side asks, the other: asking is agreeing, and the asker
+    is given a No button to take it back)."""
+    session = RelaySession.objects.select_for_update().get(pk=session.pk)
     sides = _sides(session)
     if session.handed_over:
         raise RelayError("the numbers of this session have been exchanged already")
@@ -38,6 +41,7 @@ def handover_ask(*, session: RelaySession, actor: Actor, by: Participant | None 
     for role, participant in sides.items():
         if by is not None and by.role == role:
             _agree(handover, role, now, actor)
+            _ask(handover, participant, other=sides[_other(role)], asked=False)
             continue
         _ask(handover, participant, other=sides[_other(role)])
     handover.save()
@@ -58,11 +62,17 @@ def handover_answer(*, participant: Participant, handover_id: int, yes: bool) ->
     """`participant` tapped yes or no. An answer to a handover that has ended is told so."""
     session = participant.session
     handover = Handover.objects.select_for_update().filter(pk=handover_id, session=session).first()
+    if handover is not None and handover.status == HandoverStatus.COMPLETED:
+        return handover  # a late tap on buttons already answered: nothing to say
     if handover is None or handover.status != HandoverStatus.ASKED:
         _tell(participant, TextKey.HANDOVER_OFF)
         return handover
     actor, role = Actor.of_participant(participant), participant.role
-    sides = _sides(session)
+    sides = _sides(session, strict=False)
+    if yes and (handover.expires_at <= timezone.now() or len(sides) < 2):
+        _end(handover, HandoverStatus.EXPIRED, EventKind.HANDOVER_EXPIRED, SYSTEM)
+        _tell(participant, TextKey.HANDOVER_OFF)
+        return handover
     if yes:
         _agree(handover, role, timezone.now(), actor)
         if handover.customer_agreed_at and handover.partner_agreed_at:
@@ -84,6 +94,25 @@ def handover_answer(*, participant: Participant, handover_id: int, yes: bool) ->
     if other is not None and _agreed_at(handover, other.role):
         _tell(other, TextKey.HANDOVER_OFF)
     return handover
+
+
+def handovers_end_on_reroute(*, session: RelaySession, actor: Actor) -> None:
+    """The session went to another partner, who agreed to nothing: a handover being asked
+    ends, and numbers exchanged before are hidden again from the new one."""
+    for handover in session.handovers.select_for_update().filter(status=HandoverStatus.ASKED):
+        _end(
+            handover,
+            HandoverStatus.WITHDRAWN,
+            EventKind.HANDOVER_WITHDRAWN,
+            actor,
+            reason="rerouted",
+        )
+        customer = _sides(session, strict=False).get(Role.CUSTOMER)
+        if customer is not None and handover.customer_agreed_at:
+            _tell(customer, TextKey.HANDOVER_OFF)
+    if session.handed_over:
+        RelaySession.objects.filter(pk=session.pk).update(handed_over=False)
+        session.handed_over = False
 
 
 def handovers_expire(*, now=None) -> int:
@@ -168,20 +197,28 @@ def _card(of: Participant, for_: Participant) -> dict:
     }
 
 
-def _ask(handover: Handover, participant: Participant, *, other: Participant) -> None:
+def _ask(
+    handover: Handover, participant: Participant, *, other: Participant, asked: bool = True
+) -> None:
+    """The question with Yes and No buttons; to one who asked (`asked` false), the
+    thank-you with a No button, to take their yes back."""
     language = _language(participant)
     text = text_render(
-        TextKey.HANDOVER_ASK,
+        TextKey.HANDOVER_ASK if asked else TextKey.HANDOVER_WAIT,
         language=language,
         other=text_alias(other, language=language),
         ref=handover.session.external_ref,
     )
+    answers = [("yes", TextKey.HANDOVER_YES)] if asked else []
     buttons = [
-        {"type": "reply", "reply": {"id": f"{BUTTON}{handover.pk}:{answer}", "title": title}}
-        for answer, title in (
-            ("yes", text_render(TextKey.HANDOVER_YES, language=language)[:20]),
-            ("no", text_render(TextKey.HANDOVER_NO, language=language)[:20]),
-        )
+        {
+            "type": "reply",
+            "reply": {
+                "id": f"{BUTTON}{handover.pk}:{answer}",
+                "title": text_render(key, language=language)[:20],
+            },
+        }
+        for answer, key in [*answers, ("no", TextKey.HANDOVER_NO)]
     ]
     notice_queue(
         contact=participant.contact,

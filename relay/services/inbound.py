@@ -23,6 +23,7 @@ from relay.choices import (
     TextKey,
 )
 from relay.commands.service import command_named, command_reply, command_run
+from relay.exceptions import RelayError
 from relay.inserts import insert_many_unless_present, insert_unless_present
 from relay.models import Contact, Leg, Message, Participant, ProxyNumber
 from relay.prefetch import in_a_round, prefetch_put, prefetch_take
@@ -301,16 +302,20 @@ def answer_to_relay(inbound: Inbound) -> bool:
     if message.type != MessageType.INTERACTIVE:
         return False
     tapped, slot_id = handover_button(message), slot_pick_id(message)
-    if tapped is not None:
-        handover_id, yes = tapped
-        handover_answer(participant=inbound.participant, handover_id=handover_id, yes=yes)
-        message_set_status(message, MessageStatus.COMMAND, "an answer about exchanging numbers")
-        return True
-    if slot_id is not None and inbound.participant.role == Role.CUSTOMER:
-        slot_pick(participant=inbound.participant, slot_id=slot_id)
-        message_set_status(message, MessageStatus.COMMAND, "a time picked from the list")
-        return True
-    return False
+    participant = inbound.participant
+    if tapped is None and slot_id is None:
+        return False
+    try:
+        with transaction.atomic():  # a refusal undoes the answer alone, not the message
+            if tapped is not None:
+                handover_answer(participant=participant, handover_id=tapped[0], yes=tapped[1])
+            elif participant.role == Role.CUSTOMER:
+                slot_pick(participant=participant, slot_id=slot_id)
+        reason = "an answer to the relay's question"
+    except RelayError as exc:
+        reason = f"an answer to the relay's question, not taken: {exc}"
+    message_set_status(message, MessageStatus.COMMAND, reason[:300])
+    return True
 
 
 def mediated_hold(inbound: Inbound) -> bool:

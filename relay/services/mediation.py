@@ -5,7 +5,7 @@ instead, or discard it with a reason. Each is on the timeline, by the agent."""
 from django.db import transaction
 
 from relay.choices import CAPTIONED_TYPES, EventKind, MessageStatus, MessageType, Origin
-from relay.exceptions import RelayError
+from relay.exceptions import NotFound, RelayError, SessionNotLive
 from relay.models import Message
 from relay.services.messages import message_set_status, message_state_save
 from relay.services.queueing import message_queue
@@ -24,13 +24,17 @@ def held_message(session, message_id: int) -> Message:
         .first()
     )
     if message is None:
-        raise RelayError(f"session {session.pk} has no message {message_id}", field="message")
+        raise NotFound(f"session {session.pk} has no message {message_id}")
     if message.status != MessageStatus.AWAITING_AGENT:
         raise RelayError(
             f"message {message_id} is not waiting for an agent: it is "
             f"{message.get_status_display().lower()}",
             field="message",
         )
+    if not session.is_live():
+        raise SessionNotLive("the session is closed or expired; reopen it first")
+    if message.participant is None or not message.participant.active:
+        raise RelayError("its writer has left the session (it was rerouted): discard it")
     return message
 
 
@@ -48,9 +52,10 @@ def held_forward(*, session, message_id: int, actor: Actor, text: str | None = N
         raise RelayError("the edited text is empty", field="text")
     inbound_relay(message=message, participant=message.participant, text=text)
     message_state_save(message)
-    timeline_record(
-        EventKind.MESSAGE_FORWARDED, message=message, actor=actor, edited=text is not None
-    )
+    if message.status == MessageStatus.PENDING:  # not refused as empty, say
+        timeline_record(
+            EventKind.MESSAGE_FORWARDED, message=message, actor=actor, edited=text is not None
+        )
     return message
 
 

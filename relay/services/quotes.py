@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from relay.choices import EventKind, QuoteStatus, Role, TextKey
 from relay.commands.arguments import Money
-from relay.exceptions import RelayError
+from relay.exceptions import NotFound, RelayError
 from relay.models import Quote, RelaySession
 from relay.selectors import contact_language
 from relay.services.queueing import message_queue
@@ -18,16 +18,26 @@ from relay.texts import text_render
 from relay.timeline import Actor, timeline_record
 
 CENT = Decimal("0.01")
+LARGEST = Decimal(10) ** 12  # the columns hold 14 digits, 2 after the point
 
 
+@transaction.atomic
 def quote_receive(
     *, session: RelaySession, price: Money, lead_time: timedelta | None, terms: str, actor: Actor
 ) -> Quote:
     """Keep the partner's quote, pending; one pending before it is superseded."""
-    for older in session.quotes.filter(status=QuoteStatus.PENDING):
-        older.status = QuoteStatus.SUPERSEDED
-        older.save(update_fields=["status"])
-        timeline_record(EventKind.QUOTE_SUPERSEDED, session=session, actor=actor, quote=older.pk)
+    if price.amount >= LARGEST:
+        raise RelayError(f"{price} is more than a quote can be")
+    older = list(
+        session.quotes.select_for_update()
+        .filter(status=QuoteStatus.PENDING)
+        .values_list("pk", flat=True)
+    )
+    Quote.objects.filter(pk__in=older, status=QuoteStatus.PENDING).update(
+        status=QuoteStatus.SUPERSEDED
+    )
+    for pk in older:
+        timeline_record(EventKind.QUOTE_SUPERSEDED, session=session, actor=actor, quote=pk)
     quote = Quote.objects.create(
         session=session,
         amount=price.amount,
@@ -47,6 +57,8 @@ def quote_final(quote: Quote, *, percent: Decimal | None, amount: Decimal | None
     final = (quote.amount + margin).quantize(CENT, rounding=ROUND_HALF_UP)
     if final <= 0:
         raise RelayError("the final price must be more than 0", field="margin")
+    if final >= LARGEST:
+        raise RelayError("the final price is more than a quote can be", field="margin")
     return final
 
 
@@ -63,7 +75,7 @@ def quote_send(
     """Add the margin and tell the customer the final price (and the agent's terms)."""
     quote = Quote.objects.select_for_update().filter(session=session, pk=quote_id).first()
     if quote is None:
-        raise RelayError(f"session {session.pk} has no quote {quote_id}", field="quote")
+        raise NotFound(f"session {session.pk} has no quote {quote_id}")
     if quote.status != QuoteStatus.PENDING:
         raise RelayError(f"quote {quote_id} is {quote.get_status_display().lower()}")
     customer = (

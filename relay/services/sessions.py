@@ -26,6 +26,7 @@ from relay.queue import wake
 from relay.selectors import session_find_live
 from relay.services.contacts import contact_get_or_create
 from relay.services.delivery import messages_cancel_for_session
+from relay.services.handovers import handovers_end_on_reroute
 from relay.timeline import SYSTEM, Actor, timeline_record
 from routing.models import Partner, PartnerContact
 
@@ -349,6 +350,7 @@ def session_reroute(
         proxy_number_id=number.pk,
         moved=moved,
     )
+    handovers_end_on_reroute(session=session, actor=actor)
     return participant
 
 

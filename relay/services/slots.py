@@ -3,6 +3,7 @@ workflow's time zone); the customer picks one from a list; the first valid pick 
 appointment, both sides are told, and reminders go before it. A time taken or past cannot be
 picked; offering new times moves the appointment; /noshow records that nobody came."""
 
+import logging
 import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
@@ -12,12 +13,13 @@ from django.utils import formats, timezone, translation
 
 from relay.choices import EventKind, Origin, Role, SlotStatus, TextKey
 from relay.exceptions import RelayError
-from relay.models import Message, Participant, RelaySession, Reminder, Slot
+from relay.models import Contact, Message, Participant, RelaySession, Reminder, Slot
 from relay.selectors import contact_language
 from relay.services.queueing import message_queue, notice_queue, notice_send
 from relay.texts import text_render
 from relay.timeline import SYSTEM, Actor, timeline_record
 
+logger = logging.getLogger(__name__)
 REMINDERS_BEFORE = (timedelta(hours=24), timedelta(hours=1))
 MOST_SLOTS = 10  # rows of a WhatsApp list
 PICK = "slot:"  # a list row's id: slot:<id>
@@ -98,6 +100,7 @@ def _day_of(word: str, piece: str, now: datetime) -> date:
 def slots_offer(*, session: RelaySession, times: list[datetime], actor: Actor) -> list[Slot]:
     """Offer `times` to the customer as a list; what was offered before is withdrawn, and an
     appointment already set is to be moved (its reminders will not go)."""
+    session = RelaySession.objects.select_for_update().get(pk=session.pk)  # as picks do
     customer = _side(session, Role.CUSTOMER)
     if customer is None or not session.is_live():
         raise RelayError("times can be offered only in a live session with a customer")
@@ -117,8 +120,8 @@ def slots_offer(*, session: RelaySession, times: list[datetime], actor: Actor) -
 
 def slot_pick_id(message: Message) -> int | None:
     """The slot a tap on the list of times names; None for anything else."""
-    row = ((message.payload.get("interactive") or {}).get("list_reply") or {}).get("id", "")
-    number = str(row).removeprefix(PICK)
+    row = str(((message.payload.get("interactive") or {}).get("list_reply") or {}).get("id", ""))
+    number = row.removeprefix(PICK)
     return int(number) if row.startswith(PICK) and number.isdigit() else None
 
 
@@ -127,6 +130,9 @@ def slot_pick(*, participant: Participant, slot_id: int) -> Slot | None:
     """The customer picked a time: the first valid pick is the appointment. A time that is
     taken or has passed is refused, and they are asked to choose another."""
     session = RelaySession.objects.select_for_update().get(pk=participant.session_id)
+    partner = _side(session, Role.PARTNER)
+    if partner is not None:  # two families picking the same time of one caregiver: in turn
+        Contact.objects.select_for_update().filter(pk=partner.contact_id).first()
     slot = session.slots.filter(pk=slot_id).first()
     now = timezone.now()
     problem = None
@@ -172,14 +178,14 @@ def slot_pick(*, participant: Participant, slot_id: int) -> Slot | None:
 
 
 def reminders_send(*, now=None) -> int:
-    """Send the reminders that are due (each once, whoever else is sending); returns how
-    many went."""
+    """Send the reminders that are due, each once whoever else is sending; one for an
+    appointment that has passed or a session that ended is cancelled. Returns how many went."""
     now = now or timezone.now()
     sent = 0
     while True:
         with transaction.atomic():
             reminder = (
-                Reminder.objects.select_for_update(skip_locked=True)
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(sent_at__isnull=True, cancelled=False, due_at__lte=now)
                 .select_related("slot__session__pool")
                 .order_by("due_at")
@@ -187,21 +193,34 @@ def reminders_send(*, now=None) -> int:
             )
             if reminder is None:
                 return sent
-            reminder.sent_at = now
-            reminder.save(update_fields=["sent_at"])
-            session = reminder.slot.session
-            if not session.is_live() or reminder.slot.status != SlotStatus.CONFIRMED:
+            slot = reminder.slot
+            if not _reminder_send(reminder, now):
+                Reminder.objects.filter(pk=reminder.pk).update(cancelled=True)
                 continue
-            for side in _sides(session):
-                _tell_time(side, TextKey.SLOT_REMINDER, reminder.slot)
-            lead = reminder.slot.starts_at - reminder.due_at
+            Reminder.objects.filter(pk=reminder.pk).update(sent_at=now)
+            sent += 1
+            lead = slot.starts_at - reminder.due_at
             timeline_record(
                 EventKind.REMINDER_SENT,
-                session=session,
-                slot=reminder.slot_id,
+                session=slot.session,
+                slot=slot.pk,
                 hours_before=round(lead.total_seconds() / 3600, 2),
             )
-            sent += 1
+
+
+def _reminder_send(reminder: Reminder, now) -> bool:
+    """Tell both sides; False when there is nothing to remind of, or it cannot be said."""
+    slot = reminder.slot
+    if slot.status != SlotStatus.CONFIRMED or slot.starts_at <= now or not slot.session.is_live():
+        return False
+    try:
+        with transaction.atomic():
+            for side in _sides(slot.session):
+                _tell_time(side, TextKey.SLOT_REMINDER, slot)
+    except RelayError:  # its workflow was removed, say: the others still go
+        logger.warning("reminder %s of session %s not sent", reminder.pk, slot.session_id)
+        return False
+    return True
 
 
 def appointment_missed(*, session: RelaySession, actor: Actor = SYSTEM) -> None:

@@ -167,6 +167,7 @@ def test_the_admin_refuses_a_command_whose_alias_names_another(admin_client, db)
     [
         ({"action": "set_status"}, "value", "the status it sets"),
         ({"action": "quote", "arguments": ["duration"]}, "arguments", "needs money"),
+        ({"action": "quote", "arguments": ["money?", "duration"]}, "arguments", "not optional"),
         ({"action": "quote", "arguments": ["money"]}, "value", "a lead time"),
         ({"action": "quote", "arguments": ["money"], "value": "soon"}, "value", "a lead time"),
         ({"action": "reroute"}, "arguments", "needs partner_code"),

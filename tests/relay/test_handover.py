@@ -11,7 +11,7 @@ from django.utils import timezone
 from relay.choices import EventKind, HandoverStatus
 from relay.models import Handover, Message, RelaySession
 from relay.services.handovers import handovers_expire
-from tests.relay.conftest import CUSTOMER, PARTNER, participant, write
+from tests.relay.conftest import CUSTOMER, PARTNER, open_windows, participant, write
 from tests.relay.texts import english
 
 
@@ -170,7 +170,13 @@ def test_a_party_who_asks_has_agreed_and_only_the_other_is_asked(
     write(post_webhook, CUSTOMER, participant(interview, "customer").proxy_number, body="/handover")
 
     assert whatsapp_api.last_to(PARTNER)["type"] == "interactive"
-    assert all(p["type"] != "interactive" for p in whatsapp_api.sent if p["to"] == CUSTOMER)
+    [asker] = [
+        p["interactive"]
+        for p in whatsapp_api.sent
+        if p["type"] == "interactive" and p["to"] == CUSTOMER
+    ]
+    assert asker["body"]["text"] == english("handover_wait", other="Downtown Hub")
+    assert [b["reply"]["title"] for b in asker["action"]["buttons"]] == [english("handover_no")]
     tap(post_webhook, interview, "partner", "yes")
     interview.refresh_from_db()
     assert interview.handed_over is True
@@ -190,3 +196,52 @@ def test_not_in_a_workflow_that_does_not_allow_it(api, run_tasks, session):
 
     assert answer.status_code == 400 and "cannot be used here" in answer.json()["reply"]
     assert not Handover.objects.exists()
+
+
+def test_the_asker_can_take_it_back_with_their_no_button(whatsapp_api, post_webhook, interview):
+    write(post_webhook, CUSTOMER, participant(interview, "customer").proxy_number, body="/handover")
+
+    tap(post_webhook, interview, "customer", "no")
+    tap(post_webhook, interview, "partner", "yes")
+
+    interview.refresh_from_db()
+    assert interview.handed_over is False and cards_to(whatsapp_api, PARTNER) == []
+    assert Handover.objects.get().status == HandoverStatus.WITHDRAWN
+
+
+def test_a_yes_after_48_hours_shares_nothing_even_before_the_sweep(
+    api, run_tasks, whatsapp_api, post_webhook, interview
+):
+    ask(api, run_tasks, interview)
+    tap(post_webhook, interview, "customer", "yes")
+
+    with time_machine.travel(timezone.now() + timedelta(hours=49)):
+        open_windows(interview)
+        tap(post_webhook, interview, "partner", "yes")
+
+    assert Handover.objects.get().status == HandoverStatus.EXPIRED
+    assert cards_to(whatsapp_api, CUSTOMER) == cards_to(whatsapp_api, PARTNER) == []
+
+
+def test_a_new_partner_agreed_to_nothing(api, run_tasks, whatsapp_api, post_webhook, interview):
+    """A yes given before a reroute does not count for the partner who comes after it; numbers
+    exchanged before are hidden from the new one."""
+    from routing.services.bookings import booking_reroute
+    from routing.services.partners import PartnerContactInput, partner_create
+
+    ask(api, run_tasks, interview)
+    tap(post_webhook, interview, "partner", "yes")
+    other = partner_create(
+        code="nanny-b",
+        name="Bea",
+        kind="caregiver",
+        contacts=[PartnerContactInput(name="Bea", phone="+447700900999", role="manager")],
+    )
+
+    run_tasks(booking_reroute, session=interview, partner=other)
+    tap(post_webhook, interview, "customer", "yes")
+
+    assert Handover.objects.get().status == HandoverStatus.WITHDRAWN
+    assert cards_to(whatsapp_api, CUSTOMER) == [] and cards_to(whatsapp_api, "+447700900999") == []
+    interview.refresh_from_db()
+    assert interview.handed_over is False

@@ -118,7 +118,7 @@ def test_a_message_of_another_session_is_not_found_there(api, run_tasks, held, o
     url = f"/api/v1/sessions/{other.pk}/held/{held.pk}/forward/"
     answer = run_tasks(api.post, url, {}, format="json")
 
-    assert answer.status_code == 422 and "has no message" in answer.json()["message"][0]
+    assert answer.status_code == 404 and "has no message" in answer.json()["detail"]
 
 
 def test_in_triage_it_must_be_routed_first(api, run_tasks, whatsapp_api, held):

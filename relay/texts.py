@@ -75,6 +75,13 @@ CATALOGUE: dict[str, str] = {
     TextKey.QUOTE_OFFER: gettext_noop(
         "Hello! Here is the price for {ref}: {price}. It can be ready in {lead_time}."
     ),
+    TextKey.QUOTE_OFFER_NOW: gettext_noop("Hello! Here is the price for {ref}: {price}."),
+    TextKey.ONE_WEEK: gettext_noop("1 week"),
+    TextKey.WEEKS: gettext_noop("{count} weeks"),
+    TextKey.ONE_DAY: gettext_noop("1 day"),
+    TextKey.DAYS: gettext_noop("{count} days"),
+    TextKey.ONE_HOUR: gettext_noop("1 hour"),
+    TextKey.HOURS: gettext_noop("{count} hours"),
     TextKey.HANDOVER_ASK: gettext_noop(
         "Hello! Do you agree to share your phone number with {other} for booking {ref}? "
         "Numbers are shared only if you both say yes."

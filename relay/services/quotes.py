@@ -2,6 +2,7 @@
 aggregator's margin (a percentage or an amount) and sends the customer the final price only.
 The partner's own price never leaves this table."""
 
+import math
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -91,11 +92,11 @@ def quote_send(
     quote.save()
     language = contact_language(customer.contact, session.pool)
     text = text_render(
-        TextKey.QUOTE_OFFER,
+        TextKey.QUOTE_OFFER if quote.lead_time else TextKey.QUOTE_OFFER_NOW,
         language=language,
         ref=session.external_ref,
         price=str(Money(quote.final_amount, quote.currency)),
-        lead_time=lead_time_words(quote.lead_time),
+        lead_time=lead_time_words(quote.lead_time, language=language),
     )
     if quote.terms:
         text += f"\n{quote.terms}"
@@ -112,16 +113,23 @@ def quote_send(
     return quote
 
 
-def lead_time_words(lead_time: timedelta | None) -> str:
-    """3 weeks, 10 days, 24 hours: the largest whole unit."""
+UNITS = (  # hours in the unit, its text for one, for several
+    (168, TextKey.ONE_WEEK, TextKey.WEEKS),
+    (24, TextKey.ONE_DAY, TextKey.DAYS),
+    (1, TextKey.ONE_HOUR, TextKey.HOURS),
+)
+
+
+def lead_time_words(lead_time: timedelta | None, *, language: str = "en") -> str:
+    """3 weeks, 10 days, 24 hours: the largest whole unit (hours, rounded up, at least)."""
     if lead_time is None:
         return "-"
-    hours = lead_time.total_seconds() / 3600
-    for unit, size in (("weeks", 168), ("days", 24), ("hours", 1)):
-        if hours >= size and hours % size == 0:
-            count = int(hours // size)
-            return f"{count} {unit if count != 1 else unit[:-1]}"
-    return f"{int(lead_time.total_seconds() // 60)} minutes"
+    hours = max(1, math.ceil(lead_time.total_seconds() / 3600))
+    for size, one, several in UNITS:
+        if hours % size == 0:
+            count = hours // size
+            return text_render(one if count == 1 else several, language=language, count=count)
+    return text_render(TextKey.HOURS, language=language, count=hours)
 
 
 def _mark_quoted(session: RelaySession, actor: Actor) -> None:

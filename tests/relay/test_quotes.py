@@ -4,7 +4,7 @@ aggregator's margin; the client receives the final price only, never the worksho
 import pytest
 
 from relay.choices import EventKind, QuoteStatus, SessionMode
-from relay.models import Quote, RelaySession
+from relay.models import Contact, Quote, RelaySession
 from tests.relay.conftest import CUSTOMER, PARTNER, participant, write
 from tests.relay.texts import english
 
@@ -136,3 +136,16 @@ def test_a_customer_cannot_quote(whatsapp_api, post_webhook, inquiry):
 
     assert not Quote.objects.exists()
     assert whatsapp_api.texts_to(CUSTOMER) == [english("command_not_allowed", name="quote")]
+
+
+def test_the_price_is_told_in_the_clients_language(
+    api, run_tasks, whatsapp_api, post_webhook, inquiry
+):
+    Contact.objects.filter(pk=participant(inquiry, "customer").contact_id).update(language="es")
+    partner_writes(post_webhook, inquiry, "/quote 1200 USD 3 weeks")
+
+    send(api, run_tasks, inquiry, Quote.objects.get(), margin_percent="15")
+
+    assert whatsapp_api.texts_to(CUSTOMER) == [
+        "¡Hola! Este es el precio para BK-1001: 1,380 USD. Puede estar listo en 3 semanas."
+    ]

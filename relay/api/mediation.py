@@ -1,6 +1,7 @@
 """The agent's side of a session through the API: messages held for them, quotes waiting
 for a margin, private notes. The same services will serve the inbox."""
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -14,11 +15,15 @@ from relay.api.serializers import (
     NoteSerializer,
     QuoteSendSerializer,
     QuoteSerializer,
+    SlotSerializer,
+    SlotsOfferSerializer,
     validated,
 )
 from relay.choices import MessageStatus
+from relay.exceptions import RelayError
 from relay.services.mediation import held_answer, held_discard, held_forward
 from relay.services.quotes import quote_send
+from relay.services.slots import slots_offer
 from relay.timeline import Actor
 
 
@@ -98,6 +103,25 @@ class MediationActions:
             session=session, quote_id=int(quote_id), actor=Actor.of_api_key(request.auth), **data
         )
         return Response(QuoteSerializer(quote).data)
+
+    @extend_schema(
+        request=SlotsOfferSerializer,
+        responses={200: SlotSerializer(many=True), 201: SlotSerializer(many=True), **errors(422)},
+        description="GET: the times offered and the appointment, in order. POST: offer these "
+        "times to the customer as a list (as /slots does); what was offered before is "
+        "withdrawn and an appointment already set is to be moved. 422 for a time that has "
+        "passed.",
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def slots(self, request: Request, pk=None) -> Response:
+        session = self.get_object()
+        if request.method == "GET":
+            return Response(SlotSerializer(session.slots.all(), many=True).data)
+        times = sorted(set(validated(SlotsOfferSerializer, request.data)["starts_at"]))
+        if times[0] <= timezone.now():
+            raise RelayError(f"{times[0].isoformat()} has passed: offer times to come")
+        offered = slots_offer(session=session, times=times, actor=Actor.of_api_key(request.auth))
+        return Response(SlotSerializer(offered, many=True).data, status=201)
 
     @extend_schema(responses={200: NoteSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -19,6 +19,7 @@ from relay.models import (
     ProxyNumber,
     Quote,
     RelaySession,
+    Slot,
 )
 from relay.privacy import redact
 from relay.selectors import Reach, message_reason, participants_reach
@@ -402,6 +403,22 @@ class QuoteSendSerializer(serializers.Serializer):
                 {"margin_percent": ["give either margin_percent or margin_amount"]}
             )
         return data
+
+
+class SlotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Slot
+        fields = ["id", "starts_at", "status", "offered_at", "confirmed_at"]
+        read_only_fields = fields
+
+
+class SlotsOfferSerializer(serializers.Serializer):
+    starts_at = serializers.ListField(
+        child=serializers.DateTimeField(),
+        min_length=1,
+        max_length=10,
+        help_text="The times to offer, ISO 8601 with their offset, e.g. 2026-12-08T10:00:00+01:00.",
+    )
 
 
 class NoteSerializer(serializers.ModelSerializer):

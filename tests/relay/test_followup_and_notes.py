@@ -4,7 +4,7 @@ closed); /note keeps a private note that no participant ever receives."""
 import pytest
 
 from relay.choices import EventKind, MessageStatus
-from relay.models import Leg, Message, Note
+from relay.models import Leg, Message, Note, RelaySession
 from tests.relay.conftest import CUSTOMER, PARTNER, participant, write
 from tests.relay.texts import english
 
@@ -84,3 +84,13 @@ def test_a_partner_cannot_write_notes(whatsapp_api, post_webhook, session):
     assert not Note.objects.exists()
     assert whatsapp_api.texts_to(PARTNER) == [english("command_not_allowed", name="note")]
     assert whatsapp_api.texts_to(CUSTOMER) == []
+
+
+def test_followup_after_the_session_ended_is_refused(api, run_tasks, whatsapp_api, session):
+    RelaySession.objects.filter(pk=session.pk).update(status="closed")
+
+    answer = run(api, run_tasks, session, "/followup")
+
+    assert answer.status_code == 400 and "the session has ended" in answer.json()["reply"]
+    assert whatsapp_api.sent == []
+    assert not session.timeline.filter(kind=EventKind.SESSION_FOLLOWED_UP).exists()

@@ -245,3 +245,12 @@ def test_a_new_partner_agreed_to_nothing(api, run_tasks, whatsapp_api, post_webh
     assert cards_to(whatsapp_api, CUSTOMER) == [] and cards_to(whatsapp_api, "+447700900999") == []
     interview.refresh_from_db()
     assert interview.handed_over is False
+
+
+def test_not_in_a_session_that_has_ended(api, run_tasks, whatsapp_api, interview):
+    RelaySession.objects.filter(pk=interview.pk).update(status="closed")
+
+    answer = ask(api, run_tasks, interview)
+
+    assert answer.status_code == 400 and "only in a live session" in answer.json()["reply"]
+    assert not Handover.objects.exists() and whatsapp_api.sent == []

@@ -226,3 +226,29 @@ def test_a_parent_cannot_offer_times(whatsapp_api, post_webhook, interview):
 
     assert not Slot.objects.exists()
     assert whatsapp_api.texts_to(CUSTOMER) == [english("command_not_allowed", name="slots")]
+
+
+def test_an_agent_offers_times_through_the_api(api, run_tasks, whatsapp_api, interview):
+    url = f"/api/v1/sessions/{interview.pk}/slots/"
+
+    answer = run_tasks(api.post, url, {"starts_at": ["2026-12-08T11:00:00+01:00"]}, format="json")
+
+    assert answer.status_code == 201 and answer.json()[0]["starts_at"] == "2026-12-08T10:00:00Z"
+    assert whatsapp_api.last_to(CUSTOMER)["interactive"]["type"] == "list"
+    assert [s["status"] for s in api.get(url).json()] == ["offered"]
+    assert slot_kinds(interview) == [EventKind.SLOTS_OFFERED]
+
+
+@pytest.mark.parametrize(
+    "data, status",
+    [
+        ({"starts_at": []}, 400),
+        ({"starts_at": ["soon"]}, 400),
+        ({"starts_at": ["2026-12-01T10:00Z"]}, 422),
+    ],
+)
+def test_times_given_wrongly_offer_nothing(api, run_tasks, whatsapp_api, interview, data, status):
+    answer = run_tasks(api.post, f"/api/v1/sessions/{interview.pk}/slots/", data, format="json")
+
+    assert answer.status_code == status
+    assert not Slot.objects.exists() and whatsapp_api.sent == []

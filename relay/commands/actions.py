@@ -101,8 +101,10 @@ def _quote(session: RelaySession, command: Command, args: list, actor: Actor) ->
 
 
 def _handover(session: RelaySession, command: Command, args: list, actor: Actor) -> str:
-    handover_ask(session=session, actor=actor, by=_participant_of(session, actor))
-    return "both sides are asked whether they agree to exchange numbers"
+    asking = _participant_of(session, actor)
+    handover_ask(session=session, actor=actor, by=asking)
+    asked = "the other side is" if asking else "both sides are"
+    return f"{asked} asked whether they agree to exchange numbers"
 
 
 def _note(session: RelaySession, command: Command, args: list, actor: Actor) -> str:

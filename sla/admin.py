@@ -1,0 +1,43 @@
+import holidays
+from django import forms
+from django.contrib import admin
+
+from sla.models import BusinessCalendar, DayOff, OpeningHours
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 1
+
+
+class DayOffInline(admin.TabularInline):
+    model = DayOff
+    extra = 1
+
+
+class BusinessCalendarForm(forms.ModelForm):
+    class Meta:
+        model = BusinessCalendar
+        fields = ("name", "time_zone", "country", "subdivision")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        country, subdivision = cleaned.get("country", "").upper(), cleaned.get("subdivision", "")
+        supported = holidays.list_supported_countries()
+        if country and country not in supported:
+            self.add_error("country", f"'{country}' has no public holidays we know; e.g. IN, GB.")
+        elif country and subdivision and subdivision not in supported[country]:
+            self.add_error(
+                "subdivision", f"{country} has no '{subdivision}'; e.g. {supported[country][:3]}."
+            )
+        cleaned["country"] = country
+        return cleaned
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    """Opening hours with no interval at all mean always open."""
+
+    form = BusinessCalendarForm
+    list_display = ("name", "time_zone", "country", "subdivision")
+    inlines = [OpeningHoursInline, DayOffInline]

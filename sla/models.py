@@ -1,0 +1,71 @@
+from django.db import models
+
+from routing.models import validate_time_zone
+
+
+class BusinessCalendar(models.Model):
+    """When a team works: opening hours per weekday (several a day), a time zone, and days
+    off (entered, imported, or a country's public holidays). An SLA policy may count only
+    this time."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=60, default="UTC", validators=[validate_time_zone])
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="Its public holidays are days off too (ISO code, e.g. IN, GB); blank: none.",
+    )
+    subdivision = models.CharField(
+        max_length=10, blank=True, help_text="The state or region, for its own holidays (ENG)."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpeningHours(models.Model):
+    """One interval a calendar is open on a weekday; a day may have several (split shifts).
+    Closing at 00:00 means midnight, the end of the day."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "opening hours"
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class DayOff(models.Model):
+    """A day the calendar is closed, beyond the country's public holidays."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="days_off"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="one_day_off_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()

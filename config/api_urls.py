@@ -10,6 +10,7 @@ from routing.api.views import (
     TeamViewSet,
     WorkflowViewSet,
 )
+from sla.api.views import SlaPolicyViewSet
 
 app_name = "api"
 
@@ -23,5 +24,6 @@ router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("teams", TeamViewSet, basename="team")
 router.register("references", ReferenceViewSet, basename="reference")
 router.register("rules", RuleViewSet, basename="rule")
+router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 
 urlpatterns = router.urls

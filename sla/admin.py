@@ -2,7 +2,7 @@ import holidays
 from django import forms
 from django.contrib import admin
 
-from sla.models import BusinessCalendar, DayOff, OpeningHours
+from sla.models import BusinessCalendar, DayOff, OpeningHours, SlaPolicy, SlaPolicyVersion
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -41,3 +41,21 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     form = BusinessCalendarForm
     list_display = ("name", "time_zone", "country", "subdivision")
     inlines = [OpeningHoursInline, DayOffInline]
+
+
+class VersionInline(admin.TabularInline):
+    model = SlaPolicyVersion
+    fields = ("number", "targets", "warn_at", "escalate_after", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a new version comes from the API, so that running clocks keep theirs
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "workflow", "calendar", "active")
+    list_filter = ("workflow", "active")
+    inlines = [VersionInline]

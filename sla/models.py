@@ -69,3 +69,54 @@ class DayOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}".strip()
+
+
+class SlaPolicy(models.Model):
+    """Targets a workflow's sessions are held to. Changing it makes a new version: a clock
+    keeps the version it started with."""
+
+    name = models.CharField(max_length=100, unique=True)
+    workflow = models.CharField(max_length=50, help_text="The workflow's slug.")
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Count only its working time; blank: every hour counts.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def current(self) -> "SlaPolicyVersion":
+        return self.versions.order_by("-number").first()
+
+
+class SlaPolicyVersion(models.Model):
+    """The targets of one version of a policy, never changed once written."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    targets = models.JSONField(help_text='Seconds per clock: {"partner_ack": 3600}.')
+    warn_at = models.FloatField(default=0.8, help_text="Warn at this share of a target.")
+    escalate_after = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seconds after a breach before it is escalated."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="one_policy_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} v{self.number}"

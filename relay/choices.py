@@ -225,6 +225,11 @@ class EventKind(models.TextChoices):
     SLOT_RESCHEDULED = "slot.rescheduled", "The appointment is to be moved"
     REMINDER_SENT = "reminder.sent", "Reminder of the appointment sent"
     BOOKING_NO_SHOW = "booking.no_show", "Nobody came to the appointment"
+    # SLA clocks (sla/clocks.py says what starts and stops each)
+    SLA_STARTED = "sla.started", "An SLA clock started"
+    SLA_MET = "sla.met", "An SLA clock stopped in time"
+    SLA_WARNING = "sla.warning", "An SLA clock is close to its target"
+    SLA_BREACHED = "sla.breached", "An SLA clock ran past its target"
     # Inbound messages
     MESSAGE_RECEIVED = "message.received", "Message received"
     SYSTEM_NOTICE = "message.system_notice", "WhatsApp notice received"

@@ -96,7 +96,9 @@ def sessions_listed(*, external_ref: str = "", status: str = "") -> QuerySet[Rel
     sessions = RelaySession.objects.select_related(
         "partner", "pool__notice_template", "team", "assignee"
     )
-    sessions = sessions.prefetch_related(Prefetch("participants", queryset=participants))
+    sessions = sessions.prefetch_related(
+        Prefetch("participants", queryset=participants), "sla_clocks"
+    )
     if external_ref:
         sessions = sessions.filter(external_ref=external_ref)
     if status:

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 SCHEDULES = {
     "relay.sweep": ("relay.tasks.sweep", 1),
     "relay.sync_templates": ("relay.tasks.sync_templates", 24 * 60),
+    "sla.clocks": ("sla.tasks.clocks_run", 1),
 }
 
 

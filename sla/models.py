@@ -120,3 +120,64 @@ class SlaPolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} v{self.number}"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    WARNED = "warned", "Warned: close to its target"
+    BREACHED = "breached", "Breached: past its target"
+
+
+class SlaClock(models.Model):
+    """One clock of one session, against the policy version it started under. A clock that
+    restarts (next_response, partner_response) is a new row each time."""
+
+    session = models.ForeignKey(
+        "relay.RelaySession", on_delete=models.CASCADE, related_name="sla_clocks"
+    )
+    clock = models.CharField(max_length=20)
+    version = models.ForeignKey(SlaPolicyVersion, on_delete=models.PROTECT, related_name="clocks")
+    state = models.CharField(max_length=10, choices=ClockState.choices, default="running")
+    started_at = models.DateTimeField()
+    warns_at = models.DateTimeField(null=True)
+    due_at = models.DateTimeField(null=True, help_text="Empty: its calendar never opens.")
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "clock"],
+                condition=models.Q(stopped_at__isnull=True),
+                name="one_running_clock_per_kind",
+            )
+        ]
+        # What a scan looks for: running clocks by the time they warn or are due.
+        indexes = [
+            models.Index(
+                fields=["warns_at"],
+                condition=models.Q(stopped_at__isnull=True, warned_at__isnull=True),
+                name="clocks_to_warn",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(stopped_at__isnull=True, breached_at__isnull=True),
+                name="clocks_to_breach",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clock} of {self.session_id} ({self.state})"
+
+
+class TimelineCursor(models.Model):
+    """How far the clocks have read the session timeline (one row)."""
+
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"timeline read up to event {self.last_event_id}"

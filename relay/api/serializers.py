@@ -242,6 +242,10 @@ class SessionSerializer(serializers.ModelSerializer):
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
     participants = ParticipantSerializer(many=True, read_only=True)
     live = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField(
+        help_text="Its SLA clocks as of this answer: clock, state (running, paused, met, "
+        "warned, breached), due_at, warned_at, breached_at, stopped_at."
+    )
 
     class Meta:
         model = RelaySession
@@ -266,10 +270,17 @@ class SessionSerializer(serializers.ModelSerializer):
             "last_interaction_at",
             "closed_at",
             "closed_reason",
+            "sla",
         ]
 
     def get_live(self, session: RelaySession) -> bool:
         return session.is_live()
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_sla(self, session: RelaySession) -> list[dict]:
+        from sla.selectors import clocks_shown  # sla reads relay's sessions, not the reverse
+
+        return clocks_shown(list(session.sla_clocks.all()))
 
 
 class SessionCloseSerializer(serializers.Serializer):

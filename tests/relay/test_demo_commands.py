@@ -76,6 +76,7 @@ def test_setup_schedules_twice_leaves_one_schedule(db):
     assert schedules == {
         "relay.sweep": ("relay.tasks.sweep", Schedule.MINUTES, 1),
         "relay.sync_templates": ("relay.tasks.sync_templates", Schedule.MINUTES, 24 * 60),
+        "sla.clocks": ("sla.tasks.clocks_run", Schedule.MINUTES, 1),
     }
 
 

@@ -1,1 +1,7 @@
-from tests.relay.conftest import api  # noqa: F401 (the API client the SLA tests share)
+from tests.relay.conftest import (  # noqa: F401 (fixtures the SLA tests share)
+    api,
+    open_session,
+    partner,
+    pool,
+    post_webhook,
+)

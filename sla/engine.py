@@ -1,0 +1,130 @@
+"""Running the clocks. They follow the session timeline from a cursor, off the relay's hot
+path: each batch of events starts and stops clocks and moves the cursor in one transaction,
+so an event is applied once whoever runs it and nothing is lost to a crash. A scan then finds
+the clocks that crossed their warning or due time, in the database, a few at a time."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from relay.choices import EventKind
+from relay.models import RelaySession, TimelineEvent
+from relay.timeline import timeline_record
+from sla.business_time import Schedule, business_deadline
+from sla.calendars import calendar_schedule
+from sla.clocks import ENDING, RESPONSE, clock_effects
+from sla.models import ClockState, SlaClock, SlaPolicy, SlaPolicyVersion, TimelineCursor
+
+# Events are read once they are this old: one that commits late, with a lower id than one
+# read already, is not passed over.
+SETTLED_AFTER = timedelta(seconds=10)
+BATCH = 2000
+
+
+def clocks_follow_timeline(*, now=None, batch: int = BATCH) -> int:
+    """Apply the timeline events not applied yet; returns how many were read."""
+    now = now or timezone.now()
+    TimelineCursor.objects.get_or_create(pk=1)  # made by a migration; again after a flush
+    with transaction.atomic():
+        cursor = TimelineCursor.objects.select_for_update().get(pk=1)
+        events = list(
+            TimelineEvent.objects.filter(
+                pk__gt=cursor.last_event_id,
+                session__isnull=False,
+                created_at__lte=now - SETTLED_AFTER,
+            )
+            .select_related("session", "message__participant")
+            .order_by("pk")[:batch]
+        )
+        versions: dict[str, SlaPolicyVersion | None] = {}
+        for event in events:
+            session = event.session
+            if session.workflow not in versions:
+                versions[session.workflow] = _version_for(session.workflow)
+            version = versions[session.workflow]
+            if version is not None:
+                _apply(event, session, version)
+        if events:
+            TimelineCursor.objects.filter(pk=1).update(last_event_id=events[-1].pk)
+    return len(events)
+
+
+def clocks_scan(*, now=None) -> tuple[int, int]:
+    """Record each warning and breach once, warnings first (a clock that crossed both since
+    the last scan gets both, in order); returns (warned, breached)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        warned = _crossed(
+            SlaClock.objects.filter(warned_at__isnull=True, warns_at__lte=now),
+            EventKind.SLA_WARNING,
+        )
+        breached = _crossed(
+            SlaClock.objects.filter(breached_at__isnull=True, due_at__lte=now),
+            EventKind.SLA_BREACHED,
+        )
+    return warned, breached
+
+
+def _crossed(due, kind: EventKind) -> int:
+    # Locked rows another scan is recording are skipped: it records them.
+    clocks = list(
+        due.filter(stopped_at__isnull=True)
+        .select_for_update(skip_locked=True)
+        .select_related("session")
+        .order_by("pk")
+    )
+    for clock in clocks:
+        if kind == EventKind.SLA_WARNING:
+            clock.warned_at, clock.state = clock.warns_at, ClockState.WARNED
+        else:
+            clock.breached_at, clock.state = clock.due_at, ClockState.BREACHED
+        clock.save(update_fields=["warned_at", "breached_at", "state"])
+        timeline_record(kind, session=clock.session, clock=clock.clock, clock_id=clock.pk)
+    return len(clocks)
+
+
+def _version_for(workflow: str) -> SlaPolicyVersion | None:
+    policy = SlaPolicy.objects.filter(workflow=workflow, active=True).order_by("pk").first()
+    return policy.current if policy else None
+
+
+def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersion) -> None:
+    at = event.created_at
+    running = SlaClock.objects.filter(session=session, stopped_at__isnull=True)
+    if event.kind in ENDING:
+        running.update(stopped_at=at)
+        return
+    starts, stops = clock_effects(event)
+    for clock in running.filter(clock__in=stops):
+        clock.stopped_at = at
+        if clock.state != ClockState.BREACHED:
+            clock.state = ClockState.MET
+            timeline_record(EventKind.SLA_MET, session=session, clock=clock.clock)
+        clock.save(update_fields=["stopped_at", "state"])
+    for name in starts:
+        if name == RESPONSE:
+            had_first = SlaClock.objects.filter(session=session, clock="first_response").exists()
+            name = "next_response" if had_first else "first_response"
+        target = version.targets.get(name)
+        if target is None or running.filter(clock=name).exists():
+            continue
+        if name == "partner_ack" and session.partner_id is None:
+            continue  # in triage: nobody owes an acknowledgment yet
+        schedule = _schedule(version, at)
+        SlaClock.objects.create(
+            session=session,
+            clock=name,
+            version=version,
+            started_at=at,
+            warns_at=business_deadline(schedule, at, target * version.warn_at),
+            due_at=business_deadline(schedule, at, target),
+        )
+        timeline_record(EventKind.SLA_STARTED, session=session, clock=name, version=version.pk)
+
+
+def _schedule(version: SlaPolicyVersion, at) -> Schedule:
+    calendar = version.policy.calendar
+    if calendar is None:
+        return Schedule(zone="UTC", hours={})
+    return calendar_schedule(calendar, years=range(at.year, at.year + 2))

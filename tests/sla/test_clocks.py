@@ -1,0 +1,174 @@
+"""SLA clocks follow the session timeline: started and stopped by its events, due in business
+time, warned and breached once each, in order, and shown on the session's answer."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+import time_machine
+
+from relay.choices import EventKind
+from relay.models import RelaySession
+from relay.services.sessions import session_close
+from sla.engine import SETTLED_AFTER, clocks_follow_timeline, clocks_scan
+from sla.models import BusinessCalendar, ClockState, OpeningHours, SlaClock
+from sla.services import policy_create
+from tests.relay.conftest import CUSTOMER, PARTNER, participant, write
+
+MONDAY = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(db):
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def policy(db):
+    return policy_create(
+        name="standard booking",
+        workflow="booking",
+        targets={"partner_ack": 3600, "confirmation": 1800, "first_response": 600},
+        warn_at=0.8,
+    )
+
+
+def follow(clock, by=SETTLED_AFTER):
+    """Let the events settle, then let the clocks read them."""
+    clock.shift(by)
+    while clocks_follow_timeline():
+        pass
+
+
+def clocks(session) -> dict[str, SlaClock]:
+    return {c.clock: c for c in SlaClock.objects.filter(session=session)}
+
+
+def sla_kinds(session) -> list[tuple[str, str]]:
+    events = session.timeline.filter(kind__startswith="sla.").order_by("id")
+    return [(e.kind, e.detail["clock"]) for e in events]
+
+
+def test_opening_starts_the_clocks_with_targets(clock, policy, open_session):
+    session = open_session()
+
+    follow(clock)
+
+    running = clocks(session)
+    assert set(running) == {"partner_ack", "confirmation"}  # first_response: nobody wrote
+    assert running["partner_ack"].due_at == MONDAY + timedelta(hours=1)
+    assert running["partner_ack"].warns_at == MONDAY + timedelta(minutes=48)
+    assert running["confirmation"].due_at == MONDAY + timedelta(minutes=30)
+
+
+def test_answers_stop_the_clocks_they_answer(clock, policy, open_session, post_webhook):
+    session = open_session()
+    follow(clock)
+
+    write(post_webhook, CUSTOMER, participant(session, "customer").proxy_number, body="Hi")
+    follow(clock)
+    assert clocks(session)["first_response"].state == ClockState.RUNNING
+
+    write(post_webhook, PARTNER, participant(session, "partner").proxy_number, body="Hello!")
+    follow(clock)
+
+    running = clocks(session)
+    assert running["partner_ack"].state == ClockState.MET
+    assert running["first_response"].state == ClockState.MET  # the reply reached the customer
+    assert running["confirmation"].state == ClockState.RUNNING
+    assert (EventKind.SLA_MET, "partner_ack") in sla_kinds(session)
+
+
+def test_each_warning_and_breach_once_and_in_order(clock, policy, open_session):
+    session = open_session()
+    follow(clock)
+
+    clock.move_to(MONDAY + timedelta(minutes=25))  # confirmation warns at 24 minutes
+    assert clocks_scan() == (1, 0)
+    assert clocks_scan() == (0, 0)
+
+    clock.move_to(MONDAY + timedelta(hours=2))  # partner_ack crossed both while nobody looked
+    assert clocks_scan() == (1, 2)
+    assert clocks_scan() == (0, 0)
+
+    kinds = sla_kinds(session)
+    assert kinds.index((EventKind.SLA_WARNING, "partner_ack")) < kinds.index(
+        (EventKind.SLA_BREACHED, "partner_ack")
+    )
+    ack = clocks(session)["partner_ack"]
+    assert (ack.state, ack.breached_at) == (ClockState.BREACHED, MONDAY + timedelta(hours=1))
+
+
+def test_a_breached_clock_stays_breached_when_it_stops(clock, policy, open_session, post_webhook):
+    session = open_session()
+    follow(clock)
+    clock.move_to(MONDAY + timedelta(hours=2))
+    clocks_scan()
+
+    write(post_webhook, PARTNER, participant(session, "partner").proxy_number, body="Sorry!")
+    follow(clock)
+
+    ack = clocks(session)["partner_ack"]
+    assert ack.state == ClockState.BREACHED and ack.stopped_at is not None
+
+
+def test_business_time_a_friday_evening_request_is_due_on_monday(db, policy, open_session):
+    office = BusinessCalendar.objects.create(name="office", time_zone="UTC")
+    for day in range(5):
+        OpeningHours.objects.create(calendar=office, weekday=day, opens=time(9), closes=time(17))
+    policy.calendar = office
+    policy.save()
+
+    with time_machine.travel(datetime(2026, 12, 4, 16, 30, tzinfo=UTC), tick=False) as clock:
+        session = open_session()
+        follow(clock)
+
+    # Half an hour left on Friday, the other half on Monday morning.
+    assert clocks(session)["partner_ack"].due_at == datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+
+
+def test_closing_stops_every_clock_and_nothing_warns_after(clock, policy, open_session):
+    session = open_session()
+    follow(clock)
+
+    session_close(session=session, reason="cancelled")
+    follow(clock)
+    clock.move_to(MONDAY + timedelta(hours=3))
+
+    assert clocks_scan() == (0, 0)
+    assert all(c.stopped_at for c in clocks(session).values())
+
+
+def test_a_workflow_without_a_policy_runs_no_clocks(clock, policy, open_session):
+    session = open_session()
+    RelaySession.objects.filter(pk=session.pk).update(workflow="export-feedback")
+
+    follow(clock)
+
+    assert clocks(session) == {}
+
+
+def test_the_sessions_answer_shows_its_clocks_as_of_the_answer(clock, api, policy, open_session):
+    session = open_session()
+    follow(clock)
+    clock.move_to(MONDAY + timedelta(minutes=40))  # past confirmation's due time, not scanned
+
+    shown = {c["clock"]: c for c in api.get(f"/api/v1/sessions/{session.pk}/").json()["sla"]}
+
+    assert shown["confirmation"]["state"] == "breached"
+    assert shown["confirmation"]["breached_at"] == "2026-12-07T10:30:00Z"
+    assert shown["partner_ack"]["state"] == "running"
+    assert shown["partner_ack"]["due_at"] == "2026-12-07T11:00:00Z"
+
+
+def test_an_event_is_applied_once_whoever_reads_it(clock, policy, open_session):
+    session = open_session()
+
+    follow(clock)
+    follow(clock)
+
+    assert SlaClock.objects.filter(session=session).count() == 2
+    assert [k for k in sla_kinds(session) if k[0] == EventKind.SLA_STARTED] == [
+        (EventKind.SLA_STARTED, "confirmation"),
+        (EventKind.SLA_STARTED, "partner_ack"),
+    ]

@@ -1,13 +1,15 @@
 """SLA clocks follow the session timeline: started and stopped by its events, due in business
 time, warned and breached once each, in order, and shown on the session's answer."""
 
+import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.db import connection, connections
 
 from relay.choices import EventKind
-from relay.models import RelaySession
+from relay.models import RelaySession, TimelineEvent
 from relay.services.sessions import session_close
 from sla.engine import SETTLED_AFTER, clocks_follow_timeline, clocks_scan
 from sla.models import BusinessCalendar, ClockState, OpeningHours, SlaClock
@@ -172,3 +174,41 @@ def test_an_event_is_applied_once_whoever_reads_it(clock, policy, open_session):
         (EventKind.SLA_STARTED, "confirmation"),
         (EventKind.SLA_STARTED, "partner_ack"),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_record_each_crossing_once(policy, open_session):
+    """Two workers scan the same due clocks at the same moment: each warning and breach is
+    recorded once between them (PostgreSQL's row locks; SQLite has one writer anyway)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent scans need a database with row locks")
+    sessions = [open_session(f"BK-{n}", customer=f"+1415555030{n}") for n in range(6)]
+    past = datetime.now(UTC) - timedelta(hours=1)
+    for session in sessions:
+        SlaClock.objects.create(
+            session=session,
+            clock="partner_ack",
+            version=policy.current,
+            started_at=past,
+            warns_at=past,
+            due_at=past,
+        )
+    results, start = [], threading.Barrier(2)
+
+    def scan():
+        start.wait()
+        try:
+            results.append(clocks_scan())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=scan) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(warned for warned, _ in results) == 6
+    assert sum(breached for _, breached in results) == 6
+    assert TimelineEvent.objects.filter(kind=EventKind.SLA_WARNING).count() == 6
+    assert TimelineEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 6

@@ -201,6 +201,11 @@ FIELD_ENCRYPTION_KEY = env(
 AGGREGATOR_NAME = env("AGGREGATOR_NAME", default="Switchboard")
 # Routing: the time zone of time-of-day conditions when a rule names none.
 ROUTING_TIME_ZONE = env("ROUTING_TIME_ZONE", default="UTC")
+
+# SLA warnings and breaches are e-mailed to supervisors: EMAIL_URL in django-environ's form,
+# e.g. smtp://user:password@mail.example.com:587 or smtp://127.0.0.1:2525; the console when unset.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="switchboard@localhost")
 RELAY_SESSION_TTL_HOURS = env.int("RELAY_SESSION_TTL_HOURS", default=24 * 14)
 RELAY_STALE_INBOUND_HOURS = env.int("RELAY_STALE_INBOUND_HOURS", default=24)
 RELAY_MAX_SEND_ATTEMPTS = env.int("RELAY_MAX_SEND_ATTEMPTS", default=8)

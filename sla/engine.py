@@ -11,6 +11,7 @@ from django.utils import timezone
 from relay.choices import EventKind
 from relay.models import RelaySession, TimelineEvent
 from relay.timeline import timeline_record
+from sla.alerts import supervisors_tell
 from sla.business_time import Schedule, business_deadline
 from sla.calendars import calendar_schedule
 from sla.clocks import ENDING, RESPONSE, clock_effects
@@ -70,8 +71,8 @@ def _crossed(due, kind: EventKind) -> int:
     # Locked rows another scan is recording are skipped: it records them.
     clocks = list(
         due.filter(stopped_at__isnull=True)
-        .select_for_update(skip_locked=True)
-        .select_related("session")
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("session__partner")
         .order_by("pk")
     )
     for clock in clocks:
@@ -81,6 +82,7 @@ def _crossed(due, kind: EventKind) -> int:
             clock.breached_at, clock.state = clock.due_at, ClockState.BREACHED
         clock.save(update_fields=["warned_at", "breached_at", "state"])
         timeline_record(kind, session=clock.session, clock=clock.clock, clock_id=clock.pk)
+        supervisors_tell(clock, kind)
     return len(clocks)
 
 

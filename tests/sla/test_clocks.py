@@ -11,6 +11,7 @@ from django.db import connection, connections
 from relay.choices import EventKind
 from relay.models import RelaySession, TimelineEvent
 from relay.services.sessions import session_close
+from routing.models import Agent, Team
 from sla.engine import SETTLED_AFTER, clocks_follow_timeline, clocks_scan
 from sla.models import BusinessCalendar, ClockState, OpeningHours, SlaClock
 from sla.services import policy_create
@@ -212,3 +213,29 @@ def test_two_scans_at_once_record_each_crossing_once(policy, open_session):
     assert sum(breached for _, breached in results) == 6
     assert TimelineEvent.objects.filter(kind=EventKind.SLA_WARNING).count() == 6
     assert TimelineEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 6
+
+
+def test_supervisors_are_mailed_once_per_warning_and_breach(
+    clock, policy, open_session, mailoutbox, django_user_model, run_tasks
+):
+    desk = Team.objects.create(slug="desk", name="Desk")
+    boss = django_user_model.objects.create_user("boss", email="boss@example.com")
+    Agent.objects.create(user=boss, supervisor=True).teams.add(desk)
+    other = django_user_model.objects.create_user("other", email="other@example.com")
+    Agent.objects.create(user=other, supervisor=True)  # of another team
+    session = open_session()
+    RelaySession.objects.filter(pk=session.pk).update(team=desk)
+    follow(clock)
+    clock.move_to(MONDAY + timedelta(minutes=50))  # confirmation crossed both, partner_ack warns
+
+    run_tasks(clocks_scan)
+    run_tasks(clocks_scan)
+
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects == [
+        "[Switchboard] BK-1001: confirmation is close to its target",
+        "[Switchboard] BK-1001: partner_ack is close to its target",
+        "[Switchboard] BK-1001: confirmation ran past its target",
+    ]
+    assert all(m.to == ["boss@example.com"] for m in mailoutbox)
+    assert "BK-1001" in mailoutbox[0].body and PARTNER.lstrip("+") not in mailoutbox[0].body

@@ -228,6 +228,8 @@ class EventKind(models.TextChoices):
     # SLA clocks (sla/clocks.py says what starts and stops each)
     SLA_STARTED = "sla.started", "An SLA clock started"
     SLA_MET = "sla.met", "An SLA clock stopped in time"
+    SLA_PAUSED = "sla.paused", "An SLA clock paused: the booking waits on the customer"
+    SLA_RESUMED = "sla.resumed", "An SLA clock runs again: the customer wrote"
     SLA_WARNING = "sla.warning", "An SLA clock is close to its target"
     SLA_BREACHED = "sla.breached", "An SLA clock ran past its target"
     # Inbound messages

@@ -167,6 +167,7 @@ class WorkflowForm(forms.ModelForm):
             "customer_opening",
             "partner_opening",
             "status_words",
+            "waiting_statuses",
             "time_zone",
         )
 
@@ -178,6 +179,9 @@ class WorkflowForm(forms.ModelForm):
                 "status_words",
                 'Words only for this workflow\'s statuses, e.g. {"no_show": "missed"}.',
             )
+        waiting = cleaned.get("waiting_statuses") or []
+        if not isinstance(waiting, list) or set(waiting) - set(cleaned.get("statuses") or []):
+            self.add_error("waiting_statuses", 'Some of its statuses, e.g. ["scheduling"].')
         problem = workflow_problem(cleaned.get("statuses"), cleaned.get("transitions"))
         if problem:
             raise forms.ValidationError(problem)

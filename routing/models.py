@@ -96,6 +96,13 @@ class Workflow(models.Model):
         help_text='How people are told of a status, e.g. {"no_show": "missed"}. A status not '
         "here is told as written, underscores as spaces.",
     )
+    waiting_statuses = models.JSONField(
+        "statuses waiting on the customer",
+        default=list,
+        blank=True,
+        help_text="While the booking is in one, its SLA clocks pause until the customer "
+        'writes, e.g. ["scheduling"].',
+    )
     time_zone = models.CharField(
         max_length=60,
         blank=True,

@@ -8,11 +8,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from relay.choices import EventKind
+from relay.choices import ActorKind, EventKind
 from relay.models import RelaySession, TimelineEvent
 from relay.timeline import timeline_record
 from sla.alerts import supervisors_tell
-from sla.business_time import Schedule, business_deadline
+from sla.business_time import Schedule, business_deadline, business_seconds
 from sla.calendars import calendar_schedule
 from sla.clocks import ENDING, RESPONSE, clock_effects
 from sla.models import ClockState, SlaClock, SlaPolicy, SlaPolicyVersion, TimelineCursor
@@ -98,6 +98,10 @@ def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersio
         running.update(stopped_at=at)
         return
     starts, stops = clock_effects(event)
+    if event.kind == EventKind.BOOKING_STATUS_CHANGED and _waits_on_customer(session, event):
+        _pause(running.filter(paused_at__isnull=True).exclude(clock__in=stops), version, at)
+    if event.kind == EventKind.MESSAGE_RECEIVED and event.actor == ActorKind.CUSTOMER:
+        _resume(running.filter(paused_at__isnull=False), version, at)
     for clock in running.filter(clock__in=stops):
         clock.stopped_at = at
         if clock.state != ClockState.BREACHED:
@@ -123,6 +127,48 @@ def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersio
             due_at=business_deadline(schedule, at, target),
         )
         timeline_record(EventKind.SLA_STARTED, session=session, clock=name, version=version.pk)
+
+
+def _waits_on_customer(session: RelaySession, event: TimelineEvent) -> bool:
+    from routing.models import Workflow  # the workflow says which statuses wait on them
+
+    waiting = Workflow.objects.filter(slug=session.workflow).values_list(
+        "waiting_statuses", flat=True
+    )
+    return event.detail.get("to") in (waiting.first() or [])
+
+
+def _pause(clocks, version: SlaPolicyVersion, at) -> None:
+    """Keep what is left of each clock, in business time; no due time while paused."""
+    schedule = _schedule(version, at)
+    for clock in clocks:
+        clock.left_to_warn = _left(schedule, at, clock.warns_at, clock.warned_at)
+        clock.left_to_due = _left(schedule, at, clock.due_at, clock.breached_at)
+        clock.paused_at, clock.warns_at, clock.due_at = at, None, None
+        clock.state = ClockState.PAUSED
+        clock.save()
+        timeline_record(EventKind.SLA_PAUSED, session=clock.session, clock=clock.clock)
+
+
+def _resume(clocks, version: SlaPolicyVersion, at) -> None:
+    """The customer wrote: each paused clock runs on with what it had left."""
+    schedule = _schedule(version, at)
+    for clock in clocks:
+        if clock.left_to_warn is not None:
+            clock.warns_at = business_deadline(schedule, at, clock.left_to_warn)
+        if clock.left_to_due is not None:
+            clock.due_at = business_deadline(schedule, at, clock.left_to_due)
+        clock.state = ClockState.WARNED if clock.warned_at else ClockState.RUNNING
+        clock.paused_at = clock.left_to_warn = clock.left_to_due = None
+        clock.save()
+        timeline_record(EventKind.SLA_RESUMED, session=clock.session, clock=clock.clock)
+
+
+def _left(schedule: Schedule, at, deadline, crossed_at) -> float | None:
+    """Business seconds from `at` to `deadline`; None when it was crossed already."""
+    if deadline is None or crossed_at is not None:
+        return None
+    return business_seconds(schedule, at, deadline)
 
 
 def _schedule(version: SlaPolicyVersion, at) -> Schedule:

@@ -146,6 +146,10 @@ class SlaClock(models.Model):
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # While paused (the session waits on the customer) it has no due time, only what is left.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    left_to_warn = models.FloatField(null=True, blank=True, help_text="Business seconds.")
+    left_to_due = models.FloatField(null=True, blank=True, help_text="Business seconds.")
 
     class Meta:
         ordering = ["started_at", "id"]

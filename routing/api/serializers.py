@@ -80,6 +80,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "customer_opening",
             "partner_opening",
             "status_words",
+            "waiting_statuses",
             "time_zone",
         ]
 

@@ -11,7 +11,8 @@ from django.db import connection, connections
 from relay.choices import EventKind
 from relay.models import RelaySession, TimelineEvent
 from relay.services.sessions import session_close
-from routing.models import Agent, Team
+from routing.models import Agent, Team, Workflow
+from routing.services.bookings import booking_status_set
 from sla.engine import SETTLED_AFTER, clocks_follow_timeline, clocks_scan
 from sla.models import BusinessCalendar, ClockState, OpeningHours, SlaClock
 from sla.services import policy_create
@@ -239,3 +240,32 @@ def test_supervisors_are_mailed_once_per_warning_and_breach(
     ]
     assert all(m.to == ["boss@example.com"] for m in mailoutbox)
     assert "BK-1001" in mailoutbox[0].body and PARTNER.lstrip("+") not in mailoutbox[0].body
+
+
+def test_a_clock_pauses_while_the_booking_waits_on_the_customer(
+    clock, policy, open_session, post_webhook
+):
+    Workflow.objects.filter(slug="booking").update(waiting_statuses=["confirmed"])
+    session = open_session()
+    RelaySession.objects.filter(pk=session.pk).update(booking_status="requested")
+    follow(clock)
+    clock.move_to(MONDAY + timedelta(minutes=10))
+    booking_status_set(session=session, to="confirmed")  # now the member must answer
+    follow(clock)
+
+    ack = clocks(session)["partner_ack"]
+    assert (ack.state, ack.due_at, ack.left_to_due) == (ClockState.PAUSED, None, 50 * 60)
+    clock.move_to(MONDAY + timedelta(hours=5))
+    assert clocks_scan() == (0, 0)  # paused: nothing is late
+
+    write(post_webhook, CUSTOMER, participant(session, "customer").proxy_number, body="OK!")
+    resumed_at = datetime.now(UTC)
+    follow(clock)
+
+    ack = clocks(session)["partner_ack"]
+    assert ack.state == ClockState.RUNNING
+    assert ack.due_at == resumed_at + timedelta(minutes=50)
+    assert ack.warns_at == resumed_at + timedelta(minutes=38)
+    kinds = sla_kinds(session)
+    assert (EventKind.SLA_PAUSED, "partner_ack") in kinds
+    assert (EventKind.SLA_RESUMED, "partner_ack") in kinds

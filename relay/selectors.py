@@ -216,3 +216,11 @@ def attention() -> Attention:
         held_messages=Message.objects.filter(status=MessageStatus.HELD).count(),
         sending_paused=hold.reason if hold else "",
     )
+
+
+def session_sides(session: RelaySession) -> dict[str, Participant]:
+    """The session's live participants by role, with what writing to them needs."""
+    live = session.participants.filter(active=True).select_related(
+        "contact", "proxy_number", "session__partner", "session__pool"
+    )
+    return {participant.role: participant for participant in live}

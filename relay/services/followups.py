@@ -4,7 +4,7 @@
 from relay.choices import Direction, EventKind, MessageStatus, Origin, Role, TextKey
 from relay.exceptions import RelayError
 from relay.models import Participant, RelaySession
-from relay.selectors import contact_language
+from relay.selectors import contact_language, session_sides
 from relay.services.queueing import message_queue
 from relay.texts import text_render
 from relay.timeline import Actor, timeline_record
@@ -13,8 +13,7 @@ from relay.timeline import Actor, timeline_record
 def side_owing_answer(session: RelaySession, *, asking: str | None = None) -> Participant | None:
     """The side other than `asking` (a role) when a participant asks; otherwise whoever did
     not write the last message of the session, the partner if nobody wrote."""
-    live = session.participants.filter(active=True).select_related("contact", "proxy_number")
-    sides = {participant.role: participant for participant in live}
+    sides = session_sides(session)
     last = asking or (
         session.messages.filter(direction=Direction.INBOUND, participant__isnull=False)
         .exclude(status=MessageStatus.COMMAND)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from relay.choices import EventKind, HandoverStatus, Role, TextKey
 from relay.exceptions import RelayError
 from relay.models import Handover, Message, Participant, RelaySession
-from relay.selectors import contact_language
+from relay.selectors import contact_language, session_sides
 from relay.services.queueing import message_queue, notice_queue, notice_send
 from relay.texts import text_alias, text_render
 from relay.timeline import SYSTEM, Actor, timeline_record
@@ -135,10 +135,7 @@ def handovers_expire(*, now=None) -> int:
 
 
 def _sides(session: RelaySession, *, strict: bool = True) -> dict[str, Participant]:
-    live = session.participants.filter(active=True).select_related(
-        "contact", "proxy_number", "session__partner", "session__pool"
-    )
-    sides = {participant.role: participant for participant in live}
+    sides = session_sides(session)
     if strict and (not session.is_live() or len(sides) < 2):
         raise RelayError("numbers can be exchanged only in a live session with both sides")
     return sides

@@ -13,7 +13,7 @@ from relay.choices import EventKind, QuoteStatus, Role, TextKey
 from relay.commands.arguments import Money
 from relay.exceptions import NotFound, RelayError
 from relay.models import Quote, RelaySession
-from relay.selectors import contact_language
+from relay.selectors import contact_language, session_sides
 from relay.services.queueing import message_queue
 from relay.texts import text_render
 from relay.timeline import Actor, timeline_record
@@ -79,11 +79,7 @@ def quote_send(
         raise NotFound(f"session {session.pk} has no quote {quote_id}")
     if quote.status != QuoteStatus.PENDING:
         raise RelayError(f"quote {quote_id} is {quote.get_status_display().lower()}")
-    customer = (
-        session.participants.filter(role=Role.CUSTOMER, active=True)
-        .select_related("contact", "proxy_number", "session__pool")
-        .first()
-    )
+    customer = session_sides(session).get(Role.CUSTOMER)
     if customer is None or not session.is_live():
         raise RelayError("nobody can be told: the session has no live customer", field="quote")
     quote.final_amount = quote_final(quote, percent=margin_percent, amount=margin_amount)

@@ -14,7 +14,7 @@ from django.utils import formats, timezone, translation
 from relay.choices import EventKind, Origin, Role, SlotStatus, TextKey
 from relay.exceptions import RelayError
 from relay.models import Contact, Message, Participant, RelaySession, Reminder, Slot
-from relay.selectors import contact_language
+from relay.selectors import contact_language, session_sides
 from relay.services.queueing import message_queue, notice_queue, notice_send
 from relay.texts import text_render
 from relay.timeline import SYSTEM, Actor, timeline_record
@@ -172,8 +172,9 @@ def slot_pick(*, participant: Participant, slot_id: int) -> Slot | None:
         starts_at=slot.starts_at.isoformat(),
         reminders=len(reminders),
     )
+    zone = _zone(session)
     for side in _sides(session):
-        _tell_time(side, TextKey.SLOT_CONFIRMED, slot)
+        _tell_time(side, TextKey.SLOT_CONFIRMED, slot, zone)
     return slot
 
 
@@ -215,8 +216,9 @@ def _reminder_send(reminder: Reminder, now) -> bool:
         return False
     try:
         with transaction.atomic():
+            zone = _zone(slot.session)
             for side in _sides(slot.session):
-                _tell_time(side, TextKey.SLOT_REMINDER, slot)
+                _tell_time(side, TextKey.SLOT_REMINDER, slot, zone)
     except RelayError:  # its workflow was removed, say: the others still go
         logger.warning("reminder %s of session %s not sent", reminder.pk, slot.session_id)
         return False
@@ -233,9 +235,9 @@ def appointment_missed(*, session: RelaySession, actor: Actor = SYSTEM) -> None:
     )
 
 
-def slot_when(slot: Slot, language: str) -> str:
+def slot_when(slot: Slot, language: str, zone: str) -> str:
     """Tue 8 Dec, 10:00, in the workflow's time zone and the reader's language."""
-    local = slot.starts_at.astimezone(zoneinfo.ZoneInfo(_zone(slot.session)))
+    local = slot.starts_at.astimezone(zoneinfo.ZoneInfo(zone))
     with translation.override(language):
         return formats.date_format(local, "D j M, H:i")
 
@@ -273,11 +275,11 @@ def _status_follows(session: RelaySession, to: str, actor: Actor) -> None:
 
 
 def _send_list(session: RelaySession, customer: Participant, slots: list[Slot]) -> None:
-    language = contact_language(customer.contact, session.pool)
-    text = text_render(
-        TextKey.SLOTS_OFFER, language=language, ref=session.external_ref, zone=_zone(session)
-    )
-    rows = [{"id": f"{PICK}{slot.pk}", "title": slot_when(slot, language)[:24]} for slot in slots]
+    language, zone = contact_language(customer.contact, session.pool), _zone(session)
+    text = text_render(TextKey.SLOTS_OFFER, language=language, ref=session.external_ref, zone=zone)
+    rows = [
+        {"id": f"{PICK}{slot.pk}", "title": slot_when(slot, language, zone)[:24]} for slot in slots
+    ]
     interactive = {
         "type": "list",
         "body": {"text": text},
@@ -301,7 +303,7 @@ def _send_list(session: RelaySession, customer: Participant, slots: list[Slot]) 
     )
 
 
-def _tell_time(participant: Participant, key: TextKey, slot: Slot) -> None:
+def _tell_time(participant: Participant, key: TextKey, slot: Slot, zone: str) -> None:
     """Outside their 24-hour window it waits, and a template invites them back."""
     session = participant.session
     language = contact_language(participant.contact, session.pool)
@@ -309,8 +311,8 @@ def _tell_time(participant: Participant, key: TextKey, slot: Slot) -> None:
         key,
         language=language,
         ref=session.external_ref,
-        when=slot_when(slot, language),
-        zone=_zone(session),
+        when=slot_when(slot, language, zone),
+        zone=zone,
     )
     message_queue(participant=participant, origin=Origin.NOTICE, body=text)
 
@@ -322,9 +324,8 @@ def _zone(session: RelaySession) -> str:
 
 
 def _side(session: RelaySession, role: str) -> Participant | None:
-    return next((p for p in _sides(session) if p.role == role), None)
+    return session_sides(session).get(role)
 
 
 def _sides(session: RelaySession) -> list[Participant]:
-    live = session.participants.filter(active=True)
-    return list(live.select_related("contact", "proxy_number", "session__pool", "session__partner"))
+    return list(session_sides(session).values())

@@ -232,6 +232,8 @@ class EventKind(models.TextChoices):
     SLA_RESUMED = "sla.resumed", "An SLA clock runs again: the customer wrote"
     SLA_WARNING = "sla.warning", "An SLA clock is close to its target"
     SLA_BREACHED = "sla.breached", "An SLA clock ran past its target"
+    SLA_ESCALATED = "sla.escalated", "A breach still open was escalated"
+    SLA_REMATCHED = "sla.rematched", "Another partner or team: clocks moved to its policy"
     # Inbound messages
     MESSAGE_RECEIVED = "message.received", "Message received"
     SYSTEM_NOTICE = "message.system_notice", "WhatsApp notice received"

@@ -25,6 +25,7 @@ class Placement:
     mode: str = ""
     priority: str = ""
     external_ref: str = ""
+    sla_policy: str = ""
 
 
 class ActionError(ValueError):
@@ -138,6 +139,19 @@ def _set_priority(value: str, placement: Placement, sample: Sample) -> str:
     return f"{value} priority"
 
 
+def _set_sla_policy(value: str, placement: Placement, sample: Sample) -> str:
+    placement.sla_policy = value  # the SLA app reads it from the session.routed event
+    return f"SLA policy {value}"
+
+
+def _policy_exists(name: str) -> str | None:
+    from sla.selectors import policy_names  # routing only checks that the name exists
+
+    if name not in policy_names():
+        return f"no SLA policy '{name}'; policies: {', '.join(policy_names()) or 'none yet'}"
+    return None
+
+
 def _one_of(choices) -> callable:
     def check(value: str) -> str | None:
         if value not in choices.values:
@@ -158,5 +172,10 @@ APPLY = {
     "set_workflow": _set_workflow,
     "set_mode": _set_mode,
     "set_priority": _set_priority,
+    "set_sla_policy": _set_sla_policy,
 }
-CHECKS = {"set_mode": _one_of(SessionMode), "set_priority": _one_of(Priority)}
+CHECKS = {
+    "set_mode": _one_of(SessionMode),
+    "set_priority": _one_of(Priority),
+    "set_sla_policy": _policy_exists,
+}

@@ -30,12 +30,14 @@ ACTION_KINDS = [
     ("set_workflow", "workflow"),
     ("set_mode", "mode"),
     ("set_priority", "priority"),
+    ("set_sla_policy", "SLA policy"),
 ]
 ACTIONS_HELP = (
     "In order. Values: a partner's code; the name of the pattern's group that captured the "
     "code (ref), looked up in the reference table; a specialization or tag (the partner with "
     "the fewest live sessions gets it); a contact role (production); a team's slug; a "
-    "username; a tag; a workflow's slug; direct or mediated; low, normal, high or urgent."
+    "username; a tag; a workflow's slug; direct or mediated; low, normal, high or urgent; an SLA "
+    "policy's name."
 )
 SPARE_ROWS = 2
 FIELDS_PER_ROW = 3  # kind, value, time zone

@@ -25,6 +25,7 @@ ACTIONS = {
     "set_workflow": lambda value: f"workflow {value}",
     "set_mode": lambda value: f"{value} mode",
     "set_priority": lambda value: f"{value} priority",
+    "set_sla_policy": lambda value: f"held to SLA policy {value}",
 }
 
 

@@ -15,6 +15,13 @@ from sla.models import SlaClock
 logger = logging.getLogger(__name__)
 
 
+WHAT = {
+    EventKind.SLA_WARNING: "is close to its target",
+    EventKind.SLA_BREACHED: "ran past its target",
+    EventKind.SLA_ESCALATED: "is still past its target: escalated to you",
+}
+
+
 def supervisors_tell(clock: SlaClock, kind: EventKind) -> None:
     """Mail the supervisors of the session's team (every supervisor when it has none)."""
     session = clock.session
@@ -24,13 +31,18 @@ def supervisors_tell(clock: SlaClock, kind: EventKind) -> None:
     recipients = sorted({user.email for user in users if user.email})
     if not recipients:
         return
-    what = "is close to its target" if kind == EventKind.SLA_WARNING else "ran past its target"
+    what = WHAT[kind]
     due = clock.due_at.strftime("%Y-%m-%d %H:%M UTC") if clock.due_at else "-"
     partner = session.partner.name if session.partner_id else "no partner yet (triage)"
     subject = f"[{settings.AGGREGATOR_NAME}] {session.external_ref}: {clock.clock} {what}"
     body = (
         f"Booking {session.external_ref} ({session.workflow}), session {session.pk}.\n"
         f"Clock {clock.clock} {what}: due {due}.\nPartner: {partner}.\n"
+        + (
+            f"Let run out by: {clock.breached_by} {clock.breached_by_key}.\n"
+            if clock.breached_by
+            else ""
+        )
     )
     transaction.on_commit(partial(_send, subject, body, recipients))
 

@@ -12,10 +12,12 @@ from relay.choices import ActorKind, EventKind
 from relay.models import RelaySession, TimelineEvent
 from relay.timeline import timeline_record
 from sla.alerts import supervisors_tell
+from sla.breaches import breach_escalate, breach_follow_up, breach_owner
 from sla.business_time import Schedule, business_deadline, business_seconds
 from sla.calendars import calendar_schedule
 from sla.clocks import ENDING, RESPONSE, clock_effects
-from sla.models import ClockState, SlaClock, SlaPolicy, SlaPolicyVersion, TimelineCursor
+from sla.models import ClockState, SlaClock, SlaPolicyVersion, TimelineCursor
+from sla.policies import Policies
 
 # Events are read once they are this old: one that commits late, with a lower id than one
 # read already, is not passed over.
@@ -35,15 +37,15 @@ def clocks_follow_timeline(*, now=None, batch: int = BATCH) -> int:
                 session__isnull=False,
                 created_at__lte=now - SETTLED_AFTER,
             )
-            .select_related("session", "message__participant")
+            .select_related("session__partner", "session__team", "message__participant")
             .order_by("pk")[:batch]
         )
-        versions: dict[str, SlaPolicyVersion | None] = {}
+        policies = Policies({event.session_id for event in events})
         for event in events:
             session = event.session
-            if session.workflow not in versions:
-                versions[session.workflow] = _version_for(session.workflow)
-            version = versions[session.workflow]
+            if event.kind == EventKind.SESSION_ROUTED and event.detail.get("sla_policy"):
+                policies.choose(session, event.detail["sla_policy"])
+            version = policies.version_for(session)
             if version is not None:
                 _apply(event, session, version)
         if events:
@@ -51,44 +53,63 @@ def clocks_follow_timeline(*, now=None, batch: int = BATCH) -> int:
     return len(events)
 
 
-def clocks_scan(*, now=None) -> tuple[int, int]:
+def clocks_scan(*, now=None) -> tuple[int, int, int]:
     """Record each warning and breach once, warnings first (a clock that crossed both since
-    the last scan gets both, in order); returns (warned, breached)."""
+    the last scan gets both, in order), then escalate breaches left open; returns (warned,
+    breached, escalated)."""
     now = now or timezone.now()
     with transaction.atomic():
-        warned = _crossed(
-            SlaClock.objects.filter(warned_at__isnull=True, warns_at__lte=now),
-            EventKind.SLA_WARNING,
-        )
+        warned = _crossed(SlaClock.objects.filter(warned_at__isnull=True, warns_at__lte=now), _warn)
         breached = _crossed(
-            SlaClock.objects.filter(breached_at__isnull=True, due_at__lte=now),
-            EventKind.SLA_BREACHED,
+            SlaClock.objects.filter(breached_at__isnull=True, due_at__lte=now), _breach
         )
-    return warned, breached
+        escalated = _crossed(
+            SlaClock.objects.filter(escalated_at__isnull=True, escalates_at__lte=now),
+            breach_escalate,
+        )
+    return warned, breached, escalated
 
 
-def _crossed(due, kind: EventKind) -> int:
+def _crossed(due, record) -> int:
     # Locked rows another scan is recording are skipped: it records them.
     clocks = list(
         due.filter(stopped_at__isnull=True)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("session__partner")
+        .select_related("session__partner", "session__team", "session__assignee", "version")
         .order_by("pk")
     )
     for clock in clocks:
-        if kind == EventKind.SLA_WARNING:
-            clock.warned_at, clock.state = clock.warns_at, ClockState.WARNED
-        else:
-            clock.breached_at, clock.state = clock.due_at, ClockState.BREACHED
-        clock.save(update_fields=["warned_at", "breached_at", "state"])
-        timeline_record(kind, session=clock.session, clock=clock.clock, clock_id=clock.pk)
-        supervisors_tell(clock, kind)
+        record(clock)
     return len(clocks)
 
 
-def _version_for(workflow: str) -> SlaPolicyVersion | None:
-    policy = SlaPolicy.objects.filter(workflow=workflow, active=True).order_by("pk").first()
-    return policy.current if policy else None
+def _warn(clock: SlaClock) -> None:
+    clock.warned_at, clock.state = clock.warns_at, ClockState.WARNED
+    clock.save(update_fields=["warned_at", "state"])
+    timeline_record(
+        EventKind.SLA_WARNING, session=clock.session, clock=clock.clock, clock_id=clock.pk
+    )
+    supervisors_tell(clock, EventKind.SLA_WARNING)
+
+
+def _breach(clock: SlaClock) -> None:
+    clock.breached_at, clock.state = clock.due_at, ClockState.BREACHED
+    clock.breached_by, clock.breached_by_key = breach_owner(clock)
+    if clock.version.escalate_after:
+        clock.escalates_at = clock.due_at + timedelta(seconds=clock.version.escalate_after)
+    clock.save(
+        update_fields=["breached_at", "state", "breached_by", "breached_by_key", "escalates_at"]
+    )
+    timeline_record(
+        EventKind.SLA_BREACHED,
+        session=clock.session,
+        clock=clock.clock,
+        clock_id=clock.pk,
+        breached_by=clock.breached_by,
+        breached_by_key=clock.breached_by_key,
+    )
+    supervisors_tell(clock, EventKind.SLA_BREACHED)
+    breach_follow_up(clock)
 
 
 def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersion) -> None:
@@ -97,6 +118,8 @@ def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersio
     if event.kind in ENDING:
         running.update(stopped_at=at)
         return
+    if event.kind in (EventKind.SESSION_ROUTED, EventKind.SESSION_ASSIGNED):
+        _rematch(running.exclude(version__policy=version.policy_id), version, at)
     starts, stops = clock_effects(event)
     if event.kind == EventKind.BOOKING_STATUS_CHANGED and _waits_on_customer(session, event):
         _pause(running.filter(paused_at__isnull=True).exclude(clock__in=stops), version, at)
@@ -127,6 +150,43 @@ def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersio
             due_at=business_deadline(schedule, at, target),
         )
         timeline_record(EventKind.SLA_STARTED, session=session, clock=name, version=version.pk)
+
+
+def _rematch(clocks, version: SlaPolicyVersion, at) -> None:
+    """Another partner or team fits another policy: each running clock it has a target for
+    moves to it, keeping the business time it has run (a breached one stays as it is)."""
+    schedule = _schedule(version, at)
+    for clock in clocks.filter(breached_at__isnull=True).select_related("version__policy"):
+        target = version.targets.get(clock.clock)
+        if target is None:
+            continue
+        old = clock.version
+        left = (
+            clock.left_to_due
+            if clock.paused_at
+            else _left(_schedule(old, at), at, clock.due_at, None)
+        )
+        if left is None:
+            continue  # its calendar never opens: nothing has run
+        elapsed = max(0.0, old.targets[clock.clock] - left)
+        to_warn = None if clock.warned_at else max(0.0, target * version.warn_at - elapsed)
+        to_due = max(0.0, target - elapsed)
+        if clock.paused_at:
+            clock.left_to_warn, clock.left_to_due = to_warn, to_due
+        else:
+            if to_warn is not None:
+                clock.warns_at = business_deadline(schedule, at, to_warn)
+            clock.due_at = business_deadline(schedule, at, to_due)
+        clock.version = version
+        clock.save()
+        timeline_record(
+            EventKind.SLA_REMATCHED,
+            session=clock.session,
+            clock=clock.clock,
+            version=version.pk,
+            from_version=old.pk,
+            elapsed_s=round(elapsed),
+        )
 
 
 def _waits_on_customer(session: RelaySession, event: TimelineEvent) -> bool:

@@ -77,6 +77,13 @@ class SlaPolicy(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     workflow = models.CharField(max_length=50, help_text="The workflow's slug.")
+    # A session takes the most specific active policy of its workflow that fits it.
+    partner = models.CharField(
+        max_length=50, blank=True, help_text="Only for this partner's sessions (its code)."
+    )
+    team = models.CharField(
+        max_length=50, blank=True, help_text="Only for this team's sessions (its slug)."
+    )
     calendar = models.ForeignKey(
         BusinessCalendar,
         null=True,
@@ -100,6 +107,11 @@ class SlaPolicy(models.Model):
         return self.versions.order_by("-number").first()
 
 
+class EscalateTo(models.TextChoices):
+    NEXT_CONTACT = "next_contact", "The partner's next contact (else the team lead)"
+    TEAM_LEAD = "team_lead", "The team lead (its supervisors)"
+
+
 class SlaPolicyVersion(models.Model):
     """The targets of one version of a policy, never changed once written."""
 
@@ -109,6 +121,9 @@ class SlaPolicyVersion(models.Model):
     warn_at = models.FloatField(default=0.8, help_text="Warn at this share of a target.")
     escalate_after = models.PositiveIntegerField(
         null=True, blank=True, help_text="Seconds after a breach before it is escalated."
+    )
+    escalate_to = models.CharField(
+        max_length=20, choices=EscalateTo.choices, default=EscalateTo.TEAM_LEAD
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -150,6 +165,11 @@ class SlaClock(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     left_to_warn = models.FloatField(null=True, blank=True, help_text="Business seconds.")
     left_to_due = models.FloatField(null=True, blank=True, help_text="Business seconds.")
+    # Who let it run out: "partner", "agent" or "team", and its code, username or slug.
+    breached_by = models.CharField(max_length=10, blank=True)
+    breached_by_key = models.CharField(max_length=150, blank=True)
+    escalates_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -172,10 +192,27 @@ class SlaClock(models.Model):
                 condition=models.Q(stopped_at__isnull=True, breached_at__isnull=True),
                 name="clocks_to_breach",
             ),
+            models.Index(
+                fields=["escalates_at"],
+                condition=models.Q(stopped_at__isnull=True, escalated_at__isnull=True),
+                name="clocks_to_escalate",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.clock} of {self.session_id} ({self.state})"
+
+
+class ChosenPolicy(models.Model):
+    """The policy a routing rule chose for a session, over the one its workflow would match."""
+
+    session = models.OneToOneField(
+        "relay.RelaySession", on_delete=models.CASCADE, related_name="chosen_policy"
+    )
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE)
+
+    def __str__(self) -> str:
+        return f"{self.policy} for {self.session_id}"
 
 
 class TimelineCursor(models.Model):

@@ -2,7 +2,11 @@
 
 from django.utils import timezone
 
-from sla.models import ClockState, SlaClock
+from sla.models import ClockState, SlaClock, SlaPolicy
+
+
+def policy_names() -> list[str]:
+    return list(SlaPolicy.objects.order_by("name").values_list("name", flat=True))
 
 
 def clocks_shown(clocks: list[SlaClock], *, now=None) -> list[dict]:

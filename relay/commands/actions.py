@@ -12,7 +12,7 @@ from relay.services.followups import follow_up
 from relay.services.handovers import handover_ask
 from relay.services.queueing import notice_send
 from relay.services.quotes import lead_time_words, quote_receive
-from relay.services.sessions import session_close
+from relay.services.sessions import session_close, session_flag
 from relay.services.slots import slot_times_read, slots_offer
 from relay.timeline import Actor, timeline_record
 
@@ -47,10 +47,7 @@ def _add_tag(session: RelaySession, command: Command, args: list, actor: Actor) 
     tag = (command.value or (args[0] if args else "")).strip()
     if not tag:
         raise RelayError("write the tag after the command")
-    if tag not in session.tags:
-        session.tags = [*session.tags, tag]
-        RelaySession.objects.filter(pk=session.pk).update(tags=session.tags)
-        timeline_record(EventKind.SESSION_TAGGED, session=session, actor=actor, tag=tag)
+    session_flag(session=session, tag=tag, actor=actor)
     return f"tagged {tag}"
 
 

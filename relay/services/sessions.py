@@ -271,6 +271,21 @@ def session_expire(*, session: RelaySession) -> bool:
     return True
 
 
+def session_flag(
+    *, session: RelaySession, tag: str, actor: Actor = SYSTEM, priority: str = ""
+) -> None:
+    """Tag `session` (once, on the timeline) and, when given, set its priority."""
+    changes = {"priority": priority} if priority else {}
+    session.tags = RelaySession.objects.values_list("tags", flat=True).get(pk=session.pk)
+    if tag not in session.tags:
+        changes["tags"] = session.tags = [*session.tags, tag]
+    if changes:
+        RelaySession.objects.filter(pk=session.pk).update(**changes)
+        session.priority = priority or session.priority
+    if "tags" in changes:
+        timeline_record(EventKind.SESSION_TAGGED, session=session, actor=actor, tag=tag)
+
+
 def session_close(
     *, session: RelaySession, reason: str = "", actor: Actor = SYSTEM
 ) -> RelaySession:
@@ -303,14 +318,16 @@ def session_reroute(
     partner: Partner,
     partner_contact: PartnerContact | None = None,
     actor: Actor = SYSTEM,
+    to_another_contact: bool = False,
 ) -> Participant:
-    """Move a live session to another partner (or give one to a session in triage): the
-    customer keeps their number, the old partner contact stops receiving it, and the new
-    one gets a number of the session's pool. The new partner participant."""
+    """Move a live session to another partner (or give one to a session in triage; with
+    `to_another_contact`, to another contact of the same partner): the customer keeps their
+    number, the old partner contact stops receiving it, and the new one gets a number of the
+    session's pool. The new partner participant."""
     session = RelaySession.objects.select_for_update().get(pk=session.pk)
     if not session.is_live():
         raise SessionNotLive("the session is closed or expired; reopen it first")
-    if session.partner_id == partner.pk:
+    if session.partner_id == partner.pk and not to_another_contact:
         raise RelayError(f"the session is with {partner.code} already", field="partner")
     if not partner.active:
         raise RelayError(f"partner {partner.code} is not active", field="partner")
@@ -319,6 +336,10 @@ def session_reroute(
     partner_contact = partner_contact or partner.contacts.select_related("contact").first()
     if partner_contact is None:
         raise RelayError(f"partner '{partner.code}' has no contacts", field="partner")
+    if session.participants.filter(
+        role=Role.PARTNER, active=True, contact=partner_contact.contact_id
+    ).exists():
+        raise RelayError(f"{partner_contact.name} has the session already", field="partner")
     old_ids = list(
         session.participants.filter(role=Role.PARTNER, active=True).values_list("pk", flat=True)
     )

@@ -119,6 +119,7 @@ def _record(session, message: Message, decision: Decision) -> None:
         rules=rules,
         partner_id=session.partner_id,
         team_id=session.team_id,
+        **({"sla_policy": decision.placement.sla_policy} if decision.placement.sla_policy else {}),
     )
 
 

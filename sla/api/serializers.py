@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
-from routing.models import Workflow
+from routing.models import Partner, Team, Workflow
 from sla.clocks import targets_problem
-from sla.models import BusinessCalendar, SlaPolicy
+from sla.models import BusinessCalendar, EscalateTo, SlaPolicy
 
 
 class PolicyWriteSerializer(serializers.Serializer):
@@ -15,8 +15,23 @@ class PolicyWriteSerializer(serializers.Serializer):
     escalate_after = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, help_text="Seconds after a breach."
     )
+    escalate_to = serializers.ChoiceField(choices=EscalateTo.choices, default=EscalateTo.TEAM_LEAD)
     calendar = serializers.SlugRelatedField(
         slug_field="name", queryset=BusinessCalendar.objects.all(), required=False, allow_null=True
+    )
+    partner = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Partner.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Only this partner's sessions; the most specific policy that fits wins.",
+    )
+    team = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Only this team's sessions.",
     )
 
     def validate_name(self, name: str) -> str:
@@ -40,6 +55,7 @@ class PolicySerializer(serializers.ModelSerializer):
     targets = serializers.SerializerMethodField()
     warn_at = serializers.SerializerMethodField()
     escalate_after = serializers.SerializerMethodField()
+    escalate_to = serializers.SerializerMethodField()
 
     class Meta:
         model = SlaPolicy
@@ -47,11 +63,14 @@ class PolicySerializer(serializers.ModelSerializer):
             "id",
             "name",
             "workflow",
+            "partner",
+            "team",
             "calendar",
             "version",
             "targets",
             "warn_at",
             "escalate_after",
+            "escalate_to",
             "active",
         ]
         read_only_fields = fields
@@ -67,3 +86,6 @@ class PolicySerializer(serializers.ModelSerializer):
 
     def get_escalate_after(self, policy: SlaPolicy) -> int | None:
         return policy.current.escalate_after
+
+    def get_escalate_to(self, policy: SlaPolicy) -> str:
+        return policy.current.escalate_to

@@ -10,9 +10,7 @@ from rest_framework.response import Response
 from relay.api.serializers import validated
 from sla.api.serializers import PolicySerializer, PolicyWriteSerializer
 from sla.models import SlaPolicy
-from sla.services import policy_change, policy_create
-
-VERSIONED = ("targets", "warn_at", "escalate_after")  # what a new version may change
+from sla.services import VERSIONED, policy_change, policy_create
 
 
 @extend_schema(tags=["sla"])
@@ -29,6 +27,8 @@ class SlaPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request: Request) -> Response:
         data = validated(PolicyWriteSerializer, request.data)
         data["workflow"] = data["workflow"].slug
+        data["partner"] = data["partner"].code if data.get("partner") else ""
+        data["team"] = data["team"].slug if data.get("team") else ""
         policy = policy_create(**data)
         return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 

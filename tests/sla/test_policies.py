@@ -3,6 +3,7 @@ new version."""
 
 import pytest
 
+from routing.models import Team
 from sla.models import BusinessCalendar, SlaPolicy
 
 POLICY = {
@@ -32,6 +33,20 @@ def test_a_policy_is_created_with_its_first_version(api):
     assert api.get("/api/v1/sla-policies/").json()["results"][0]["id"] == body["id"]
 
 
+def test_a_policy_may_hold_one_partners_or_teams_sessions_and_escalate_to_its_next_contact(
+    api, partner
+):
+    Team.objects.create(slug="desk", name="Desk")
+
+    answer = create(api, partner="loc-a", team="desk", escalate_to="next_contact")
+
+    assert answer.status_code == 201
+    body = answer.json()
+    assert (body["partner"], body["team"], body["escalate_to"]) == ("loc-a", "desk", "next_contact")
+    changed = api.patch(f"/api/v1/sla-policies/{body['id']}/", {"escalate_to": "team_lead"})
+    assert (changed.json()["escalate_to"], changed.json()["version"]) == ("team_lead", 2)
+
+
 @pytest.mark.parametrize(
     "changes, field, problem",
     [
@@ -42,6 +57,9 @@ def test_a_policy_is_created_with_its_first_version(api):
         ({"warn_at": 1.2}, "warn_at", "less than or equal to 0.99"),
         ({"workflow": "bookings"}, "workflow", "does not exist"),
         ({"calendar": "Mars"}, "calendar", "does not exist"),
+        ({"partner": "nobody"}, "partner", "does not exist"),
+        ({"team": "night"}, "team", "does not exist"),
+        ({"escalate_to": "the moon"}, "escalate_to", "not a valid choice"),
     ],
 )
 def test_bad_input_is_400_with_field_errors_and_changes_nothing(api, changes, field, problem):

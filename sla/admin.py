@@ -2,6 +2,7 @@ import holidays
 from django import forms
 from django.contrib import admin
 
+from sla.calendars import CalendarFileError, days_off_add, days_off_read
 from sla.models import BusinessCalendar, DayOff, OpeningHours, SlaPolicy, SlaPolicyVersion
 
 
@@ -16,9 +17,27 @@ class DayOffInline(admin.TabularInline):
 
 
 class BusinessCalendarForm(forms.ModelForm):
+    # Not a model field: the file is read here, so a bad one is a form error that saves
+    # nothing, and its days are added once the calendar is saved (BusinessCalendarAdmin).
+    days_off_file = forms.FileField(
+        required=False,
+        label="Import days off from an iCalendar file",
+        help_text="An .ics file: each day of each event, recurring ones included, becomes "
+        "a day off, for this year and the next two.",
+    )
+
     class Meta:
         model = BusinessCalendar
         fields = ("name", "time_zone", "country", "subdivision")
+
+    def clean_days_off_file(self) -> dict | None:
+        upload = self.cleaned_data["days_off_file"]
+        if upload is None:
+            return None
+        try:
+            return days_off_read(upload.read())
+        except CalendarFileError as exc:
+            raise forms.ValidationError(f"{upload.name}: {exc}") from None
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -41,6 +60,13 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     form = BusinessCalendarForm
     list_display = ("name", "time_zone", "country", "subdivision")
     inlines = [OpeningHoursInline, DayOffInline]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        days = form.cleaned_data.get("days_off_file")
+        if days is not None:
+            added = days_off_add(form.instance, days)
+            self.message_user(request, f"{added} days off added from the iCalendar file.")
 
 
 class VersionInline(admin.TabularInline):

@@ -7,7 +7,10 @@ from sla.models import BusinessCalendar
 
 
 class Command(BaseCommand):
-    help = "Make every event of an iCalendar (.ics) file a day off of a business calendar."
+    help = (
+        "Make every day of every event of an iCalendar (.ics) file, recurring ones "
+        "included, a day off of a business calendar: those of this year and the next two."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("calendar", help="The business calendar's name.")

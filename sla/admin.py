@@ -3,7 +3,16 @@ from django import forms
 from django.contrib import admin
 
 from sla.calendars import CalendarFileError, days_off_add, days_off_read
-from sla.models import BusinessCalendar, DayOff, OpeningHours, SlaPolicy, SlaPolicyVersion
+from sla.clocks import targets_problem
+from sla.models import (
+    BusinessCalendar,
+    DayOff,
+    EscalateTo,
+    OpeningHours,
+    SlaPolicy,
+    SlaPolicyVersion,
+)
+from sla.services import VERSIONED, policy_change
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -71,7 +80,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 class VersionInline(admin.TabularInline):
     model = SlaPolicyVersion
-    fields = ("number", "targets", "warn_at", "escalate_after", "created_at")
+    fields = ("number", "targets", "warn_at", "escalate_after", "escalate_to", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -80,8 +89,50 @@ class VersionInline(admin.TabularInline):
         return False  # a new version comes from the API, so that running clocks keep theirs
 
 
+class SlaPolicyForm(forms.ModelForm):
+    """The policy and the targets of its current version; changed targets save a new one."""
+
+    targets = forms.JSONField(help_text='Whole seconds per clock, e.g. {"partner_ack": 3600}.')
+    warn_at = forms.FloatField(
+        initial=0.8, min_value=0.01, max_value=0.99, help_text="Warn at this share of a target."
+    )
+    escalate_after = forms.IntegerField(
+        required=False, min_value=1, help_text="Seconds after a breach; blank: never."
+    )
+    escalate_to = forms.ChoiceField(choices=EscalateTo.choices, initial=EscalateTo.TEAM_LEAD)
+
+    class Meta:
+        model = SlaPolicy
+        fields = ("name", "workflow", "partner", "team", "calendar", "active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in VERSIONED:
+                self.initial[name] = getattr(self.instance.current, name)
+
+    def clean_targets(self) -> dict:
+        problem = targets_problem(self.cleaned_data["targets"])
+        if problem:
+            raise forms.ValidationError(problem)
+        return self.cleaned_data["targets"]
+
+    def version_changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in VERSIONED if name in self.changed_data}
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ("name", "workflow", "calendar", "active")
+    form = SlaPolicyForm
+    list_display = ("name", "workflow", "partner", "team", "calendar", "active")
     list_filter = ("workflow", "active")
     inlines = [VersionInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            fields = {name: form.cleaned_data[name] for name in VERSIONED}
+            SlaPolicyVersion.objects.create(policy=obj, number=1, **fields)
+        elif form.version_changes():
+            version = policy_change(obj, **form.version_changes())
+            self.message_user(request, f"Saved as version {version.number}.")

@@ -100,3 +100,42 @@ def test_what_is_fixed_cannot_be_patched(api):
 
     assert answer.status_code == 400 and "fixed" in answer.json()["workflow"][0]
     assert SlaPolicy.objects.get().versions.count() == 1
+
+
+def admin_form(**fields) -> dict:
+    return {
+        "name": "standard booking",
+        "workflow": "booking",
+        "targets": '{"partner_ack": 3600}',
+        "warn_at": "0.8",
+        "escalate_to": "team_lead",
+        "active": "on",
+        "versions-TOTAL_FORMS": "0",
+        "versions-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def test_the_admin_makes_a_policy_and_a_new_version_when_its_targets_change(admin_client):
+    added = admin_client.post("/admin/sla/slapolicy/add/", admin_form())
+    assert added.status_code == 302
+    policy = SlaPolicy.objects.get()
+    assert (policy.current.number, policy.current.targets) == (1, {"partner_ack": 3600})
+
+    changed = admin_client.post(
+        f"/admin/sla/slapolicy/{policy.pk}/change/",
+        admin_form(targets='{"partner_ack": 1800}', **{"versions-INITIAL_FORMS": "0"}),
+    )
+
+    assert changed.status_code == 302
+    assert [(v.number, v.targets) for v in policy.versions.order_by("number")] == [
+        (1, {"partner_ack": 3600}),
+        (2, {"partner_ack": 1800}),
+    ]
+
+
+def test_the_admin_refuses_targets_that_are_not_clocks(admin_client):
+    answer = admin_client.post("/admin/sla/slapolicy/add/", admin_form(targets='{"lunch": 5}'))
+
+    assert answer.status_code == 200 and "&#x27;lunch&#x27; is not a clock" in answer.text
+    assert not SlaPolicy.objects.exists()

@@ -1,5 +1,6 @@
 """REST API, version 1. One router for every app's resources, under the "api" namespace."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from relay.api.views import NumberViewSet, PoolViewSet, SessionViewSet, TemplateViewSet
@@ -10,6 +11,7 @@ from routing.api.views import (
     TeamViewSet,
     WorkflowViewSet,
 )
+from sla.api.kpis import KpiView
 from sla.api.views import SlaPolicyViewSet
 
 app_name = "api"
@@ -26,4 +28,4 @@ router.register("references", ReferenceViewSet, basename="reference")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("kpis/", KpiView.as_view(), name="kpis")]

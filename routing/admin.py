@@ -168,6 +168,7 @@ class WorkflowForm(forms.ModelForm):
             "partner_opening",
             "status_words",
             "waiting_statuses",
+            "success_status",
             "time_zone",
         )
 
@@ -182,6 +183,9 @@ class WorkflowForm(forms.ModelForm):
         waiting = cleaned.get("waiting_statuses") or []
         if not isinstance(waiting, list) or set(waiting) - set(cleaned.get("statuses") or []):
             self.add_error("waiting_statuses", 'Some of its statuses, e.g. ["scheduling"].')
+        success = cleaned.get("success_status")
+        if success and success not in (cleaned.get("statuses") or []):
+            self.add_error("success_status", "One of its statuses, e.g. confirmed.")
         problem = workflow_problem(cleaned.get("statuses"), cleaned.get("transitions"))
         if problem:
             raise forms.ValidationError(problem)

@@ -103,6 +103,12 @@ class Workflow(models.Model):
         help_text="While the booking is in one, its SLA clocks pause until the customer "
         'writes, e.g. ["scheduling"].',
     )
+    success_status = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="The status a booking reaches when it succeeds (confirmed, scheduled, "
+        "resolved, accepted): KPIs time it and count it. Blank: none.",
+    )
     time_zone = models.CharField(
         max_length=60,
         blank=True,

@@ -6,6 +6,7 @@ the clocks that crossed their warning or due time, in the database, a few at a t
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from relay.choices import ActorKind, EventKind
@@ -23,6 +24,7 @@ from sla.policies import Policies
 # read already, is not passed over.
 SETTLED_AFTER = timedelta(seconds=10)
 BATCH = 2000
+SCAN_BATCH = 500  # clocks recorded per transaction: a backlog holds few locks at a time
 
 
 def clocks_follow_timeline(*, now=None, batch: int = BATCH) -> int:
@@ -58,29 +60,49 @@ def clocks_scan(*, now=None) -> tuple[int, int, int]:
     the last scan gets both, in order), then escalate breaches left open; returns (warned,
     breached, escalated)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        warned = _crossed(SlaClock.objects.filter(warned_at__isnull=True, warns_at__lte=now), _warn)
-        breached = _crossed(
-            SlaClock.objects.filter(breached_at__isnull=True, due_at__lte=now), _breach
-        )
-        escalated = _crossed(
-            SlaClock.objects.filter(escalated_at__isnull=True, escalates_at__lte=now),
-            breach_escalate,
-        )
+    warned = _crossed(
+        SlaClock.objects.filter(warned_at__isnull=True, warns_at__lte=now), "warns_at", _warn
+    )
+    # Only once its warning is recorded (by this scan or another): a warning comes first.
+    breached = _crossed(
+        SlaClock.objects.filter(breached_at__isnull=True, due_at__lte=now).filter(
+            Q(warned_at__isnull=False) | Q(warns_at__isnull=True)
+        ),
+        "due_at",
+        _breach,
+    )
+    escalated = _crossed(
+        SlaClock.objects.filter(escalated_at__isnull=True, escalates_at__lte=now),
+        "escalates_at",
+        breach_escalate,
+    )
     return warned, breached, escalated
 
 
-def _crossed(due, record) -> int:
-    # Locked rows another scan is recording are skipped: it records them.
-    clocks = list(
-        due.filter(stopped_at__isnull=True)
-        .select_for_update(skip_locked=True, of=("self",))
-        .select_related("session__partner", "session__team", "session__assignee", "version")
-        .order_by("pk")
-    )
-    for clock in clocks:
-        record(clock)
-    return len(clocks)
+def _crossed(due, deadline: str, record) -> int:
+    """Record the clocks of `due`, a batch per transaction, by the time they crossed. The
+    clocks are locked first, by id alone and in the order of their partial index (a plan the
+    database keeps with a million clocks); rows another scan is recording are skipped."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                due.filter(stopped_at__isnull=True)
+                .order_by(deadline)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:SCAN_BATCH]
+            )
+            clocks = (
+                SlaClock.objects.filter(pk__in=ids)
+                .select_related("session__partner", "session__team", "session__assignee")
+                .select_related("version")
+                .order_by(deadline, "pk")
+            )
+            for clock in clocks:
+                record(clock)
+        done += len(ids)
+        if len(ids) < SCAN_BATCH:
+            return done
 
 
 def _warn(clock: SlaClock) -> None:

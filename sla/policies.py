@@ -31,15 +31,23 @@ class Policies:
             self.chosen[session.pk] = policy.pk
 
     def version_for(self, session) -> SlaPolicyVersion | None:
-        chosen = self.chosen.get(session.pk)
+        return self.version_fitting(
+            session.pk,
+            session.workflow,
+            session.partner.code if session.partner_id else "",
+            session.team.slug if session.team_id else "",
+        )
+
+    def version_fitting(
+        self, session_id: int, workflow: str, partner: str, team: str
+    ) -> SlaPolicyVersion | None:
+        chosen = self.chosen.get(session_id)
         if chosen in self.current:
             return self.current[chosen]
-        partner = session.partner.code if session.partner_id else ""
-        team = session.team.slug if session.team_id else ""
         fitting = [
             policy
             for policy in self.active
-            if policy.workflow == session.workflow
+            if policy.workflow == workflow
             and policy.partner in ("", partner)
             and policy.team in ("", team)
         ]

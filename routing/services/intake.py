@@ -19,6 +19,7 @@ from routing.selectors import partner_contact_for
 from routing.services.bookings import booking_open
 
 DEFAULT_WORKFLOW = "booking"
+GENERATED_REF_PREFIX = "IN-"  # a reference made up for a session nobody gave one
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
@@ -125,4 +126,4 @@ def _record(session, message: Message, decision: Decision) -> None:
 
 def _new_reference() -> str:
     """A booking reference for a session nobody gave one: short, and easy to read out."""
-    return "IN-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return GENERATED_REF_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))

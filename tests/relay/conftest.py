@@ -42,7 +42,7 @@ def open_session(pool, partner):
     def open_(ref: str = "BK-1001", customer: str = CUSTOMER, **kwargs):
         return session_open(
             external_ref=ref,
-            workflow="booking",
+            workflow=kwargs.pop("workflow", "booking"),
             customer=PartyInput(name="Sam", phone=customer),
             partner=kwargs.pop("partner", partner),
             pool=kwargs.pop("pool", pool),

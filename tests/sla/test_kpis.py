@@ -1,0 +1,239 @@
+"""KPIs against fixtures computed by hand: messages written through the webhook, statuses
+moved by the services, and (for the events of other workflows) the timeline itself; then
+the figures through the API, as JSON and CSV."""
+
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+
+from relay.choices import ActorKind, EventKind
+from relay.models import RelaySession
+from relay.services.followups import follow_up
+from relay.services.sessions import session_close
+from relay.timeline import SYSTEM, Actor, timeline_record
+from routing.models import Team
+from routing.services.bookings import booking_status_set
+from sla.kpis import group_key, kpis_computed, session_facts
+from sla.models import BusinessCalendar, OpeningHours
+from sla.services import policy_create
+from tests.relay.conftest import PARTNER, participant, write
+from tests.relay.factories import partner_with_contact
+from tests.sla.conftest import MONDAY
+
+DAY = MONDAY.date()
+HARBOUR = "+447700900777"
+
+
+def at(clock, minutes: float) -> None:
+    clock.move_to(MONDAY + timedelta(minutes=minutes))
+
+
+def figures(workflow: str = "booking", group_by: str = "workflow") -> dict:
+    facts = session_facts(start=DAY, end=DAY + timedelta(days=7), workflow=workflow)
+    return kpis_computed(facts, group_key(group_by))
+
+
+@pytest.fixture
+def three_bookings(clock, open_session, post_webhook):
+    """A confirmed at 40 min, answered at once; B confirmed at 100 min after a reminder, then
+    cancelled; C never answered, its customer tried to pass on a number."""
+    desk = Team.objects.create(slug="desk", name="Desk")
+    a = open_session("BK-1", customer="+14155550001", team=desk)
+    harbour = partner_with_contact(HARBOUR, code="loc-b", name="Harbour")
+    b = open_session("BK-2", customer="+14155550002", partner=harbour)
+    c = open_session("BK-3", customer="+14155550003", partner=harbour)
+    for session in (a, b, c):
+        RelaySession.objects.filter(pk=session.pk).update(booking_status="requested")
+    number = {s: participant(s, "customer").proxy_number for s in (a, b, c)}
+    at(clock, 1)
+    write(post_webhook, "+14155550003", number[c], body="Call me on +44 7700 900999")
+    at(clock, 5)
+    write(post_webhook, "+14155550002", number[b], body="Is the room free?")
+    at(clock, 10)
+    write(post_webhook, "+14155550001", number[a], body="Is the room free?")
+    at(clock, 25)
+    write(post_webhook, PARTNER, participant(a, "partner").proxy_number, body="Yes")
+    at(clock, 40)
+    booking_status_set(session=a, to="confirmed")
+    at(clock, 50)
+    with transaction.atomic():
+        follow_up(session=b, actor=SYSTEM)
+    at(clock, 65)
+    write(post_webhook, HARBOUR, participant(b, "partner").proxy_number, body="Yes")
+    at(clock, 100)
+    booking_status_set(session=b, to="confirmed")
+    at(clock, 120)
+    session_close(session=a, reason="done")
+    at(clock, 180)
+    booking_status_set(session=b, to="cancelled")
+    return a, b, c
+
+
+def test_booking_kpis_as_computed_by_hand(three_bookings):
+    kpis = figures()["booking"]
+
+    assert kpis["time_to_confirmation"] == {"p50_s": 4200.0, "p90_s": 5640.0, "n": 2}
+    assert kpis["time_to_first_response"] == {"p50_s": 2250.0, "p90_s": 3330.0, "n": 2}
+    assert kpis["time_to_acknowledge"] == {"p50_s": 2700.0, "p90_s": 3660.0, "n": 2}
+    assert kpis["resolution_cycle_time"] == {"p50_s": 7200.0, "p90_s": 7200.0, "n": 1}
+    assert kpis["first_contact_resolution"] == {"value": 0.5, "n": 2}  # B needed a reminder
+    assert kpis["coordination_error_rate"] == {"value": 0.5, "n": 2}  # B was cancelled
+    assert kpis["success_rate"] == {"value": 0.6667, "n": 3}
+    assert kpis["leakage_attempts"] == {"value": 1, "n": 3}
+    assert kpis["quote_turnaround"] == {"p50_s": None, "p90_s": None, "n": 0}
+
+
+def test_grouped_by_team_each_group_has_its_own_figures(three_bookings):
+    groups = figures(group_by="team")
+
+    assert set(groups) == {"desk", None}
+    assert groups["desk"]["time_to_confirmation"] == {"p50_s": 2400.0, "p90_s": 2400.0, "n": 1}
+    assert groups[None]["success_rate"] == {"value": 0.5, "n": 2}
+
+
+def test_durations_count_business_time_where_the_policy_does(db, open_session):
+    office = BusinessCalendar.objects.create(name="office", time_zone="UTC")
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            calendar=office, weekday=weekday, opens=time(9), closes=time(17)
+        )
+    policy_create(name="office hours", workflow="booking", targets={"confirmation": 3600})
+    policy_create(
+        name="desk hours",
+        workflow="booking",
+        team="desk",
+        targets={"confirmation": 3600},
+        calendar=office,
+    )
+    desk = Team.objects.create(slug="desk", name="Desk")
+    friday = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
+    with time_machine.travel(friday, tick=False) as clock:
+        counted = open_session("BK-10", customer="+14155550010", team=desk)
+        wall = open_session("BK-11", customer="+14155550011")
+        clock.move_to(datetime(2026, 12, 7, 9, 30, tzinfo=UTC))  # Monday
+        for session in (counted, wall):
+            RelaySession.objects.filter(pk=session.pk).update(booking_status="requested")
+            booking_status_set(session=session, to="confirmed")
+
+    facts = session_facts(start=friday.date(), end=friday.date() + timedelta(days=3))
+    groups = kpis_computed(facts, group_key("team"))
+
+    assert groups["desk"]["time_to_confirmation"]["p50_s"] == 3600.0  # 30 min + 30 min
+    assert groups[None]["time_to_confirmation"]["p50_s"] == 65 * 3600.0
+
+
+def record(session, kind, minutes, clock, actor=SYSTEM, **detail) -> None:
+    at(clock, minutes)
+    with transaction.atomic():
+        timeline_record(kind, session=session, actor=actor, **detail)
+
+
+CUSTOMER_WROTE = Actor(ActorKind.CUSTOMER)
+PARTNER_WROTE = Actor(ActorKind.PARTNER)
+
+
+def test_interview_quote_and_audit_kpis_as_computed_by_hand(clock, open_session):
+    one = open_session("M-1", customer="+14155550021", workflow="childcare-interview")
+    two = open_session("M-2", customer="+14155550022", workflow="childcare-interview")
+    open_session("M-3", customer="+14155550023", workflow="childcare-interview")
+    for minutes in (1, 2, 3):
+        record(one, EventKind.MESSAGE_RECEIVED, minutes, clock, actor=CUSTOMER_WROTE)
+    record(one, EventKind.SLOT_CONFIRMED, 4, clock)
+    record(one, EventKind.MESSAGE_RECEIVED, 5, clock, actor=PARTNER_WROTE)  # after: not counted
+    record(two, EventKind.MESSAGE_RECEIVED, 6, clock, actor=PARTNER_WROTE)
+    record(two, EventKind.SLOT_CONFIRMED, 7, clock)
+    record(two, EventKind.BOOKING_NO_SHOW, 60, clock)
+    record(one, EventKind.SLA_MET, 61, clock, clock_name="first_response")
+    record(two, EventKind.SLA_BREACHED, 62, clock, breached_by="partner", breached_by_key="loc-a")
+    record(two, EventKind.SLA_BREACHED, 63, clock, breached_by="agent", breached_by_key="asha")
+
+    kpis = figures("childcare-interview")["childcare-interview"]
+
+    assert kpis["scheduling_conversion"] == {"value": 0.6667, "n": 3}
+    assert kpis["no_show_rate"] == {"value": 0.5, "n": 2}
+    assert kpis["messages_to_slot"] == {"p50": 2.0, "p90": 2.8, "n": 2}  # 3 and 1
+    assert kpis["sla_compliance"] == {"value": 0.3333, "n": 2}
+    assert kpis["sla_breaches"] == {"value": 2, "n": 3}
+    assert (kpis["breaches_by_partner"]["value"], kpis["breaches_by_agent"]["value"]) == (1, 1)
+    assert kpis["audit_score"] == {"value": 1.0, "n": 2}  # both references were given
+
+    quoted = open_session("J-1", customer="+14155550031", workflow="bespoke-inquiry")
+    silent = open_session("IN-ABCDEF", customer="+14155550032", workflow="bespoke-inquiry")
+    record(quoted, EventKind.QUOTE_RECEIVED, 100, clock)
+    record(quoted, EventKind.QUOTE_SENT, 130, clock)
+    record(silent, EventKind.MESSAGE_RECEIVED, 131, clock, actor=CUSTOMER_WROTE)
+
+    kpis = figures("bespoke-inquiry")["bespoke-inquiry"]
+
+    # Opened at 63 minutes, quoted to the customer at 130.
+    assert kpis["quote_turnaround"] == {"p50_s": 67 * 60.0, "p90_s": 67 * 60.0, "n": 1}
+    assert kpis["acceptance_rate"] == {"value": 0.5, "n": 2}
+    assert kpis["audit_score"] == {"value": 0.0, "n": 1}  # a made-up reference: not linked
+    assert silent.external_ref.startswith("IN-")
+
+
+@pytest.mark.parametrize("group_by", ["partner", "team", "agent", "workflow"])
+def test_the_api_answers_every_group_in_the_contracts_shape(api, three_bookings, group_by):
+    answer = api.get(
+        "/api/v1/kpis/",
+        {"workflow": "booking", "group_by": group_by, "from": str(DAY), "to": str(DAY)},
+    )
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["from"], body["to"]) == (str(DAY), str(DAY))
+    keys = {group["key"] for group in body["groups"]}
+    assert (
+        keys
+        == {
+            "partner": {"loc-a", "loc-b"},
+            "team": {"desk", None},
+            "agent": {None},
+            "workflow": {"booking"},
+        }[group_by]
+    )
+    assert all("time_to_confirmation" in group["kpis"] for group in body["groups"])
+
+
+def test_the_api_gives_the_same_figures_as_csv(api, three_bookings):
+    answer = api.get("/api/v1/kpis/", {"workflow": "booking", "format": "csv"})
+
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    by_kpi = {row["kpi"]: row for row in rows}
+    assert by_kpi["time_to_confirmation"] == {
+        "group": "booking",
+        "kpi": "time_to_confirmation",
+        "p50_s": "4200.0",
+        "p90_s": "5640.0",
+        "value": "",
+        "n": "2",
+    }
+    assert by_kpi["success_rate"]["value"] == "0.6667"
+
+
+def test_the_period_is_the_last_30_days_when_absent(api, clock):
+    body = api.get("/api/v1/kpis/").json()
+
+    assert (body["from"], body["to"]) == (str(DAY - timedelta(days=30)), str(DAY))
+    assert body["groups"] == []
+
+
+@pytest.mark.parametrize(
+    "query, field, problem",
+    [
+        ({"group_by": "city"}, "group_by", "not a valid choice"),
+        ({"from": "yesterday"}, "from", "Date has wrong format"),
+        ({"from": "2026-12-09", "to": "2026-12-01"}, "from", "on or before"),
+        ({"workflow": "nothing"}, "workflow", "does not exist"),
+    ],
+)
+def test_a_bad_query_is_400_with_field_errors(api, query, field, problem):
+    answer = api.get("/api/v1/kpis/", query)
+
+    assert answer.status_code == 400 and problem in str(answer.json()[field])
+

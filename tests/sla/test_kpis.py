@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import transaction
 
 from relay.choices import ActorKind, EventKind
@@ -17,7 +18,7 @@ from relay.services.sessions import session_close
 from relay.timeline import SYSTEM, Actor, timeline_record
 from routing.models import Team
 from routing.services.bookings import booking_status_set
-from sla.kpis import group_key, kpis_computed, session_facts
+from sla.kpis import KPIS, group_key, kpis_computed, session_facts
 from sla.models import BusinessCalendar, OpeningHours
 from sla.services import policy_create
 from tests.relay.conftest import PARTNER, participant, write
@@ -237,3 +238,10 @@ def test_a_bad_query_is_400_with_field_errors(api, query, field, problem):
 
     assert answer.status_code == 400 and problem in str(answer.json()[field])
 
+
+
+def test_the_readme_defines_every_kpi_as_the_code_does():
+    readme = (settings.BASE_DIR / "README.md").read_text()
+
+    for kpi in KPIS:
+        assert f"| `{kpi.name}` | {kpi.kind} |" in readme and kpi.definition in readme, kpi.name

@@ -9,6 +9,7 @@ from sla.models import (
     DayOff,
     EscalateTo,
     OpeningHours,
+    RoiSettings,
     SlaPolicy,
     SlaPolicyVersion,
 )
@@ -136,3 +137,10 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         elif form.version_changes():
             version = policy_change(obj, **form.version_changes())
             self.message_user(request, f"Saved as version {version.number}.")
+
+
+@admin.register(RoiSettings)
+class RoiSettingsAdmin(admin.ModelAdmin):
+    """The dashboard's ROI panel reads these (README, "Dashboard")."""
+
+    list_display = ("__str__", "currency", "value_per_success", "cost_of_error", "licences")

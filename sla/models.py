@@ -222,3 +222,50 @@ class TimelineCursor(models.Model):
 
     def __str__(self) -> str:
         return f"timeline read up to event {self.last_event_id}"
+
+
+class RoiSettings(models.Model):
+    """What the dashboard's ROI estimate counts with, for one workflow (blank: all of them).
+    The baselines are how things went before Switchboard."""
+
+    workflow = models.CharField(
+        max_length=50, blank=True, unique=True, help_text="A workflow's slug; blank: every one."
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    value_per_success = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="What one successful booking or conversation brings (revenue per booking, "
+        "lifetime value, average custom order value).",
+    )
+    baseline_success_rate = models.FloatField(
+        default=0, help_text="The share of sessions that succeeded before, 0 to 1 (e.g. 0.45)."
+    )
+    cost_of_error = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="What one coordination error costs (rework, service recovery, lost commission).",
+    )
+    baseline_error_rate = models.FloatField(
+        default=0, help_text="The share of successful bookings that had an error before, 0 to 1."
+    )
+    cost_of_delay_per_day = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="What each day a booking or an issue waits costs (holding, late fees).",
+    )
+    baseline_days_to_success = models.FloatField(
+        default=0, help_text="How many days a booking or an issue took to succeed before."
+    )
+    licence_cost_per_month = models.DecimalField(max_digits=10, decimal_places=2, default=15)
+    licences = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "ROI settings"
+        verbose_name_plural = "ROI settings"
+
+    def __str__(self) -> str:
+        return f"ROI of {self.workflow or 'every workflow'}"

@@ -13,65 +13,20 @@ from django.db import transaction
 
 from relay.choices import ActorKind, EventKind
 from relay.models import RelaySession
-from relay.services.followups import follow_up
-from relay.services.sessions import session_close
 from relay.timeline import SYSTEM, Actor, timeline_record
 from routing.models import Team
 from routing.services.bookings import booking_status_set
 from sla.kpis import KPIS, group_key, kpis_computed, session_facts
 from sla.models import BusinessCalendar, OpeningHours
 from sla.services import policy_create
-from tests.relay.conftest import PARTNER, participant, write
-from tests.relay.factories import partner_with_contact
-from tests.sla.conftest import MONDAY
+from tests.sla.conftest import MONDAY, at
 
 DAY = MONDAY.date()
-HARBOUR = "+447700900777"
-
-
-def at(clock, minutes: float) -> None:
-    clock.move_to(MONDAY + timedelta(minutes=minutes))
 
 
 def figures(workflow: str = "booking", group_by: str = "workflow") -> dict:
     facts = session_facts(start=DAY, end=DAY + timedelta(days=7), workflow=workflow)
     return kpis_computed(facts, group_key(group_by))
-
-
-@pytest.fixture
-def three_bookings(clock, open_session, post_webhook):
-    """A confirmed at 40 min, answered at once; B confirmed at 100 min after a reminder, then
-    cancelled; C never answered, its customer tried to pass on a number."""
-    desk = Team.objects.create(slug="desk", name="Desk")
-    a = open_session("BK-1", customer="+14155550001", team=desk)
-    harbour = partner_with_contact(HARBOUR, code="loc-b", name="Harbour")
-    b = open_session("BK-2", customer="+14155550002", partner=harbour)
-    c = open_session("BK-3", customer="+14155550003", partner=harbour)
-    for session in (a, b, c):
-        RelaySession.objects.filter(pk=session.pk).update(booking_status="requested")
-    number = {s: participant(s, "customer").proxy_number for s in (a, b, c)}
-    at(clock, 1)
-    write(post_webhook, "+14155550003", number[c], body="Call me on +44 7700 900999")
-    at(clock, 5)
-    write(post_webhook, "+14155550002", number[b], body="Is the room free?")
-    at(clock, 10)
-    write(post_webhook, "+14155550001", number[a], body="Is the room free?")
-    at(clock, 25)
-    write(post_webhook, PARTNER, participant(a, "partner").proxy_number, body="Yes")
-    at(clock, 40)
-    booking_status_set(session=a, to="confirmed")
-    at(clock, 50)
-    with transaction.atomic():
-        follow_up(session=b, actor=SYSTEM)
-    at(clock, 65)
-    write(post_webhook, HARBOUR, participant(b, "partner").proxy_number, body="Yes")
-    at(clock, 100)
-    booking_status_set(session=b, to="confirmed")
-    at(clock, 120)
-    session_close(session=a, reason="done")
-    at(clock, 180)
-    booking_status_set(session=b, to="cancelled")
-    return a, b, c
 
 
 def test_booking_kpis_as_computed_by_hand(three_bookings):
@@ -237,7 +192,6 @@ def test_a_bad_query_is_400_with_field_errors(api, query, field, problem):
     answer = api.get("/api/v1/kpis/", query)
 
     assert answer.status_code == 400 and problem in str(answer.json()[field])
-
 
 
 def test_the_readme_defines_every_kpi_as_the_code_does():

@@ -8,6 +8,7 @@ from django_q.models import Schedule
 from relay.management.commands import devserver
 from relay.models import Contact, MaskingPool, MessageTemplate, ProxyNumber, RelaySession
 from routing.models import Partner, PartnerContact, Reference, Rule, Workflow
+from sla.models import RoiSettings, SlaPolicy
 
 
 def run(name: str, *args) -> str:
@@ -57,6 +58,19 @@ def test_load_demo_twice_creates_one_of_each_thing(settings, db):
     )
     customer = session.participants.get(role="customer")
     assert (customer.name, customer.contact.phone) == ("Sam", "+14155550123")
+    policies = SlaPolicy.objects.order_by("workflow")
+    assert [p.workflow for p in policies] == [
+        "bespoke-inquiry",
+        "booking",
+        "childcare-interview",
+        "export-feedback",
+    ]
+    assert policies.get(workflow="booking").current.targets == {
+        "partner_ack": 3600,
+        "confirmation": 1800,
+    }
+    assert policies.get(workflow="export-feedback").calendar.hours.count() == 12
+    assert RoiSettings.objects.count() == 4
 
 
 def test_load_demo_refuses_without_debug(settings, db):

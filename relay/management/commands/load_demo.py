@@ -11,6 +11,7 @@ from relay.services.templates import templates_sync
 from routing.choices import PartnerKind
 from routing.demo import routing_demo_load
 from routing.models import Partner, PartnerContact
+from sla.demo import sla_demo_load
 
 DEMO_LOGIN = ("admin", "admin")
 NUMBERS = (("+15550001001", "1001"), ("+15550001002", "1002"))
@@ -70,6 +71,7 @@ class Command(BaseCommand):
             defaults={"name": PARTNER_CONTACT.name, "role": "manager"},
         )
         routing_demo_load(pool=pool, admin=admin)
+        sla_demo_load()
         if not RelaySession.objects.filter(external_ref=BOOKING).exists():
             session_open(
                 external_ref=BOOKING,

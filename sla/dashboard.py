@@ -55,10 +55,17 @@ def headlines(workflow: str) -> list[Kpi]:
     return [BY_NAME[name] for name in HEADLINES.get(workflow, DEFAULT_HEADLINES) + SLA_HEADLINES]
 
 
-def kpi_value(kpi: Kpi, figure: dict) -> float | None:
-    """The one number a chart draws: the median of a duration (in minutes), else the value."""
+def duration_unit(figure: dict) -> tuple[int, str]:
+    """Seconds per unit and its name, for charts of a duration whose median is `figure`'s."""
+    long = figure.get("p50_s") and figure["p50_s"] > 3 * 3600
+    return (3600, "hours") if long else (60, "minutes")
+
+
+def kpi_value(kpi: Kpi, figure: dict, unit: int = 60) -> float | None:
+    """The one number a chart draws: the median of a duration (in `unit` seconds), else the
+    value (rates in %)."""
     if kpi.kind == "duration":
-        return None if figure["p50_s"] is None else round(figure["p50_s"] / 60, 1)
+        return None if figure["p50_s"] is None else round(figure["p50_s"] / unit, 1)
     if kpi.kind == "number":
         return figure["p50"]
     value = figure["value"]
@@ -73,7 +80,9 @@ def kpi_label(kpi: Kpi, workflow: str) -> str:
     return kpi.label
 
 
-def weekly(facts: list[Facts], kpis: list[Kpi], start: date, end: date) -> dict:
+def weekly(
+    facts: list[Facts], kpis: list[Kpi], start: date, end: date, units: dict[str, int]
+) -> dict:
     """Each KPI's value per week (weeks start on Monday), for line charts."""
     weeks = []
     week = start - timedelta(days=start.weekday())
@@ -87,20 +96,23 @@ def weekly(facts: list[Facts], kpis: list[Kpi], start: date, end: date) -> dict:
     return {
         "labels": [str(week) for week in weeks],
         "series": {
-            kpi.name: [kpi_value(kpi, kpi_figure(kpi, by_week[week])) for week in weeks]
+            kpi.name: [
+                kpi_value(kpi, kpi_figure(kpi, by_week[week]), units.get(kpi.name, 60))
+                for week in weeks
+            ]
             for kpi in kpis
         },
     }
 
 
-def per_partner(facts: list[Facts], kpi: Kpi) -> dict:
+def per_partner(facts: list[Facts], kpi: Kpi, unit: int) -> dict:
     groups: dict[str, list[Facts]] = defaultdict(list)
     for each in facts:
         groups[each.partner or "(triage)"].append(each)
     names = sorted(groups)
     return {
         "labels": names,
-        "values": [kpi_value(kpi, kpi_figure(kpi, groups[name])) for name in names],
+        "values": [kpi_value(kpi, kpi_figure(kpi, groups[name]), unit) for name in names],
     }
 
 

@@ -45,6 +45,15 @@ class DashboardForm(forms.Form):
         return (end, start) if start > end else (start, end)
 
 
+def _asked(request: HttpRequest) -> DashboardForm:
+    """The form as asked, its period filled in (the last 30 days) when it was not given."""
+    start, end = DashboardForm(request.GET).period()
+    data = request.GET.copy()
+    data.setdefault("start", str(start))
+    data.setdefault("end", str(end))
+    return DashboardForm(data)
+
+
 def supervisor_required(view):
     @login_required
     def checked(request: HttpRequest, *args, **kwargs):
@@ -58,20 +67,24 @@ def supervisor_required(view):
 
 @supervisor_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    form = DashboardForm(request.GET)
+    form = _asked(request)
     start, end = form.period()
     workflow = form.cleaned_data.get("workflow", "") if form.is_valid() else ""
     chosen = BY_NAME.get(form.cleaned_data.get("kpi", "") if form.is_valid() else "")
     facts = session_facts(start=start, end=end, workflow=workflow)
     shown = dashboard.headlines(workflow)
     chosen = chosen or shown[0]
-    tiles = [_tile(kpi, kpi_figure(kpi, facts), workflow) for kpi in shown]
+    overall = {kpi.name: kpi_figure(kpi, facts) for kpi in {*shown, chosen}}
+    units = {name: dashboard.duration_unit(figure) for name, figure in overall.items()}
+    tiles = [_tile(kpi, overall[kpi.name], workflow) for kpi in shown]
     charts = {
-        "weekly": dashboard.weekly(facts, shown, start, end),
-        "titles": {kpi.name: _chart_title(kpi, workflow) for kpi in shown},
+        "weekly": dashboard.weekly(
+            facts, shown, start, end, {name: unit[0] for name, unit in units.items()}
+        ),
+        "titles": {kpi.name: _chart_title(kpi, workflow, units[kpi.name][1]) for kpi in shown},
         "per_partner": {
-            **dashboard.per_partner(facts, chosen),
-            "title": _chart_title(chosen, workflow),
+            **dashboard.per_partner(facts, chosen, units[chosen.name][0]),
+            "title": _chart_title(chosen, workflow, units[chosen.name][1]),
         },
         "breaches_by": dashboard.breaches_by_owner(facts),
     }
@@ -125,8 +138,8 @@ def _tile(kpi, figure: dict, workflow: str) -> dict:
     return tile
 
 
-def _chart_title(kpi, workflow: str) -> str:
-    unit = {"duration": "median, minutes", "number": "median", "count": "count"}
+def _chart_title(kpi, workflow: str, duration_unit: str) -> str:
+    unit = {"duration": f"median, {duration_unit}", "number": "median", "count": "count"}
     return f"{dashboard.kpi_label(kpi, workflow)} ({unit.get(kpi.kind, '%')})"
 
 

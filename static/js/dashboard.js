@@ -8,7 +8,7 @@
   function draw(canvas, type, labels, values, title, colour) {
     return new window.Chart(canvas, {
       type: type,
-      data: { labels: labels, datasets: [{ label: title, data: values, backgroundColor: colour, borderColor: colour, spanGaps: true, tension: 0.25 }] },
+      data: { labels: labels, datasets: [{ label: title, data: values, backgroundColor: colour, borderColor: colour, spanGaps: true, tension: 0 }] },
       options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false }, title: { display: true, text: title } }, scales: { y: { beginAtZero: true } } },
     });
   }

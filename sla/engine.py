@@ -15,7 +15,6 @@ from relay.timeline import timeline_record
 from sla.alerts import supervisors_tell
 from sla.breaches import breach_escalate, breach_follow_up, breach_owner
 from sla.business_time import Schedule, business_deadline, business_seconds
-from sla.calendars import calendar_schedule
 from sla.clocks import ENDING, RESPONSE, clock_effects
 from sla.models import ClockState, SlaClock, SlaPolicyVersion, TimelineCursor
 from sla.policies import Policies
@@ -49,7 +48,7 @@ def clocks_follow_timeline(*, now=None, batch: int = BATCH) -> int:
                 policies.choose(session, event.detail["sla_policy"])
             version = policies.version_for(session)
             if version is not None:
-                _apply(event, session, version)
+                _apply(event, session, version, policies)
         if events:
             TimelineCursor.objects.filter(pk=1).update(last_event_id=events[-1].pk)
     return len(events)
@@ -134,19 +133,23 @@ def _breach(clock: SlaClock) -> None:
     breach_follow_up(clock)
 
 
-def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersion) -> None:
+def _apply(
+    event: TimelineEvent, session: RelaySession, version: SlaPolicyVersion, policies: Policies
+) -> None:
     at = event.created_at
     running = SlaClock.objects.filter(session=session, stopped_at__isnull=True)
     if event.kind in ENDING:
         running.update(stopped_at=at)
         return
     if event.kind in (EventKind.SESSION_ROUTED, EventKind.SESSION_ASSIGNED):
-        _rematch(running.exclude(version__policy=version.policy_id), version, at)
+        _rematch(running.exclude(version__policy=version.policy_id), version, at, policies)
     starts, stops = clock_effects(event)
     if event.kind == EventKind.BOOKING_STATUS_CHANGED and _waits_on_customer(session, event):
-        _pause(running.filter(paused_at__isnull=True).exclude(clock__in=stops), version, at)
+        _pause(
+            running.filter(paused_at__isnull=True).exclude(clock__in=stops), version, at, policies
+        )
     if event.kind == EventKind.MESSAGE_RECEIVED and event.actor == ActorKind.CUSTOMER:
-        _resume(running.filter(paused_at__isnull=False), version, at)
+        _resume(running.filter(paused_at__isnull=False), version, at, policies)
     for clock in running.filter(clock__in=stops):
         clock.stopped_at = at
         if clock.state != ClockState.BREACHED:
@@ -162,7 +165,7 @@ def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersio
             continue
         if name == "partner_ack" and session.partner_id is None:
             continue  # in triage: nobody owes an acknowledgment yet
-        schedule = _schedule(version, at)
+        schedule = policies.schedule(version, at)
         SlaClock.objects.create(
             session=session,
             clock=name,
@@ -174,10 +177,10 @@ def _apply(event: TimelineEvent, session: RelaySession, version: SlaPolicyVersio
         timeline_record(EventKind.SLA_STARTED, session=session, clock=name, version=version.pk)
 
 
-def _rematch(clocks, version: SlaPolicyVersion, at) -> None:
+def _rematch(clocks, version: SlaPolicyVersion, at, policies: Policies) -> None:
     """Another partner or team fits another policy: each running clock it has a target for
     moves to it, keeping the business time it has run (a breached one stays as it is)."""
-    schedule = _schedule(version, at)
+    schedule = policies.schedule(version, at)
     for clock in clocks.filter(breached_at__isnull=True).select_related("version__policy"):
         target = version.targets.get(clock.clock)
         if target is None:
@@ -186,7 +189,7 @@ def _rematch(clocks, version: SlaPolicyVersion, at) -> None:
         left = (
             clock.left_to_due
             if clock.paused_at
-            else _left(_schedule(old, at), at, clock.due_at, None)
+            else _left(policies.schedule(old, at), at, clock.due_at, None)
         )
         if left is None:
             continue  # its calendar never opens: nothing has run
@@ -220,9 +223,9 @@ def _waits_on_customer(session: RelaySession, event: TimelineEvent) -> bool:
     return event.detail.get("to") in (waiting.first() or [])
 
 
-def _pause(clocks, version: SlaPolicyVersion, at) -> None:
+def _pause(clocks, version: SlaPolicyVersion, at, policies: Policies) -> None:
     """Keep what is left of each clock, in business time; no due time while paused."""
-    schedule = _schedule(version, at)
+    schedule = policies.schedule(version, at)
     for clock in clocks:
         clock.left_to_warn = _left(schedule, at, clock.warns_at, clock.warned_at)
         clock.left_to_due = _left(schedule, at, clock.due_at, clock.breached_at)
@@ -232,9 +235,9 @@ def _pause(clocks, version: SlaPolicyVersion, at) -> None:
         timeline_record(EventKind.SLA_PAUSED, session=clock.session, clock=clock.clock)
 
 
-def _resume(clocks, version: SlaPolicyVersion, at) -> None:
+def _resume(clocks, version: SlaPolicyVersion, at, policies: Policies) -> None:
     """The customer wrote: each paused clock runs on with what it had left."""
-    schedule = _schedule(version, at)
+    schedule = policies.schedule(version, at)
     for clock in clocks:
         if clock.left_to_warn is not None:
             clock.warns_at = business_deadline(schedule, at, clock.left_to_warn)
@@ -251,10 +254,3 @@ def _left(schedule: Schedule, at, deadline, crossed_at) -> float | None:
     if deadline is None or crossed_at is not None:
         return None
     return business_seconds(schedule, at, deadline)
-
-
-def _schedule(version: SlaPolicyVersion, at) -> Schedule:
-    calendar = version.policy.calendar
-    if calendar is None:
-        return Schedule(zone="UTC", hours={})
-    return calendar_schedule(calendar, years=range(at.year, at.year + 2))

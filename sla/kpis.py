@@ -21,10 +21,9 @@ from routing.models import Workflow
 from routing.services.intake import GENERATED_REF_PREFIX
 from sla.business_time import Schedule, business_seconds
 from sla.calendars import calendar_schedule
-from sla.policies import Policies
+from sla.policies import ALWAYS_OPEN, Policies
 
 GROUP_BY = ("partner", "team", "agent", "workflow")
-ALWAYS_OPEN = Schedule(zone="UTC", hours={})
 # A confirmed booking moved to one of these was undone, not carried on.
 UNDOING_STATUSES = ("cancelled", "declined")
 

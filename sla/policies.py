@@ -3,7 +3,11 @@ specific active policy of its workflow that fits its partner and team (a policy 
 beats one naming the partner, which beats one naming the team, which beats the workflow's
 own). Read once per batch of timeline events."""
 
+from sla.business_time import Schedule
+from sla.calendars import calendar_schedule
 from sla.models import ChosenPolicy, SlaPolicy, SlaPolicyVersion
+
+ALWAYS_OPEN = Schedule(zone="UTC", hours={})
 
 
 class Policies:
@@ -16,11 +20,23 @@ class Policies:
         ):
             version.policy = by_pk[version.policy_id]  # its calendar is read with it
             self.current.setdefault(version.policy_id, version)
+        self.schedules: dict[tuple[int, int], Schedule] = {}
         self.chosen = dict(
             ChosenPolicy.objects.filter(session_id__in=session_ids).values_list(
                 "session_id", "policy_id"
             )
         )
+
+    def schedule(self, version: SlaPolicyVersion, at) -> Schedule:
+        """The business hours `version` counts in, around `at` (always open without a
+        calendar); each calendar is read once per batch."""
+        calendar = version.policy.calendar
+        if calendar is None:
+            return ALWAYS_OPEN
+        key = (calendar.pk, at.year)
+        if key not in self.schedules:
+            self.schedules[key] = calendar_schedule(calendar, years=range(at.year, at.year + 2))
+        return self.schedules[key]
 
     def choose(self, session, name: str) -> None:
         """A routing rule named `name` for `session`; an unknown or inactive name is ignored

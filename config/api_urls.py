@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from crm_sync.api.views import EndpointViewSet, EventViewSet
 from relay.api.views import NumberViewSet, PoolViewSet, SessionViewSet, TemplateViewSet
 from routing.api.views import (
     PartnerViewSet,
@@ -27,5 +28,7 @@ router.register("teams", TeamViewSet, basename="team")
 router.register("references", ReferenceViewSet, basename="reference")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
+router.register("endpoints", EndpointViewSet, basename="endpoint")
+router.register("events", EventViewSet, basename="event")
 
 urlpatterns = [*router.urls, path("kpis/", KpiView.as_view(), name="kpis")]

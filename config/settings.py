@@ -224,6 +224,14 @@ RELAY_WORKER_BATCH = env.int("RELAY_WORKER_BATCH", default=100)
 RELAY_SEND_CONCURRENCY = env.int("RELAY_SEND_CONCURRENCY", default=16)
 RELAY_WORKER_IDLE_SECONDS = env.float("RELAY_WORKER_IDLE_SECONDS", default=0.05)
 RELAY_WEBHOOK_SLICE_SECONDS = env.float("RELAY_WEBHOOK_SLICE_SECONDS", default=20.0)
+# CRM deliveries (crm_sync): each attempt's timeout, the senders of the deliveries process,
+# how many of them one endpoint may hold at once (a slow one cannot stall the others), how
+# long they rest when nothing is due; URLs on loopback or private addresses only when allowed.
+CRM_TIMEOUT_SECONDS = env.float("CRM_TIMEOUT_SECONDS", default=15.0)
+CRM_SENDERS = env.int("CRM_SENDERS", default=8)
+CRM_IN_FLIGHT_PER_ENDPOINT = env.int("CRM_IN_FLIGHT_PER_ENDPOINT", default=2)
+CRM_IDLE_SECONDS = env.float("CRM_IDLE_SECONDS", default=0.2)
+CRM_ALLOW_PRIVATE_URLS = env.bool("CRM_ALLOW_PRIVATE_URLS", default=DEBUG)
 # Tests and the benchmark: the work a transaction makes runs after it commits, in-process.
 RELAY_INLINE_WORK = False
 

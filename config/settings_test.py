@@ -20,3 +20,5 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True, "log_level": "WARNING"}
 WHATSAPP_TIMEOUT_SECONDS = 2.0
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False  # the test server speaks plain HTTP
 RELAY_INLINE_WORK = True  # no worker processes: what is due is done after each commit
+CRM_TIMEOUT_SECONDS = 0.5  # the receivers the tests start answer at once, or never
+CRM_ALLOW_PRIVATE_URLS = True  # they listen on 127.0.0.1

@@ -12,7 +12,7 @@ from relay.choices import ActorKind, Direction, EventKind, Role
 from relay.inserts import insert_many
 from relay.models import ApiKey, Message, Participant, RelaySession, TimelineEvent
 from relay.prefetch import prefetch_forget
-from relay.signals import timeline_event_committed
+from relay.signals import timeline_event_committed, timeline_events_recorded
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ def timeline_record(
         batch.append(event)
         return event
     event.save()
+    _recorded([event])
     _announce([event])
     return event
 
@@ -105,9 +106,15 @@ def timeline_batch():
         yield
         if _batch.events:
             insert_many(_batch.events)
+            _recorded(_batch.events)
             _announce(_batch.events)
     finally:
         _batch.events = None
+
+
+def _recorded(events: list[TimelineEvent]) -> None:
+    if timeline_events_recorded.has_listeners():
+        timeline_events_recorded.send(TimelineEvent, events=events)
 
 
 def _announce(events: list[TimelineEvent]) -> None:

@@ -171,9 +171,9 @@ def test_worker_runs_its_loops_and_the_schedules_restarts_what_dies_and_stops_th
             children.append(self)
 
         def poll(self):
-            if self.args[-1] == "qcluster" and len(children) == 4:
+            if self.args[-1] == "qcluster" and len(children) == 5:
                 return 1  # the first cluster dies
-            if len(children) == 5:
+            if len(children) == 6:
                 handlers[worker.signal.SIGTERM]()  # then the machine is told to stop
             return super().poll()
 
@@ -187,5 +187,9 @@ def test_worker_runs_its_loops_and_the_schedules_restarts_what_dies_and_stops_th
     run("worker")
 
     commands = [child.args[2:] for child in children]
-    assert commands == [["worker", "--loop"]] * 3 + [["qcluster"], ["qcluster"]]
-    assert all(child.stopped for child in children[:3] + children[4:])
+    assert commands == [["worker", "--loop"]] * 3 + [
+        ["worker", "--deliveries"],
+        ["qcluster"],
+        ["qcluster"],
+    ]
+    assert all(child.stopped for child in children[:4] + children[5:])

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
+from crm_sync.delivery import deliveries_run
 from relay import worker
 
 RESTART_AFTER_SECONDS = 2
@@ -17,31 +18,42 @@ STOP_SECONDS = 10
 class Command(BaseCommand):
     help = (
         "Run all the background work of this machine: RELAY_WORKERS loops that claim due "
-        "webhooks and outbound messages, and django-q2's cluster for the schedules. A part "
+        "webhooks and outbound messages, a process that sends CRM events, and django-q2's "
+        "cluster for the schedules. A part "
         "that dies is started again; Ctrl-C or SIGTERM stops them all."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loops", type=int, help="relay loops (default RELAY_WORKERS)")
         parser.add_argument("--loop", action="store_true", help="run one loop in this process")
+        parser.add_argument(
+            "--deliveries", action="store_true", help="send CRM events in this process"
+        )
 
-    def handle(self, *args, loops: int | None, loop: bool, **options) -> None:
-        if loop:
-            self._run_one_loop()
+    def handle(self, *args, loops: int | None, loop: bool, deliveries: bool, **options) -> None:
+        if loop or deliveries:
+            self._run_one_loop(deliveries=deliveries)
             return
         if connection.vendor == "sqlite":
             loops = 1  # one writer at a time: a second loop would only wait for the first
         self._supervise(loops or settings.RELAY_WORKERS)
 
-    def _run_one_loop(self) -> None:
+    def _run_one_loop(self, *, deliveries: bool) -> None:
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        worker.run(stop)
+        if deliveries:
+            # One sender on SQLite: it takes one writer at a time.
+            senders = 1 if connection.vendor == "sqlite" else settings.CRM_SENDERS
+            deliveries_run(stop, senders=senders)
+        else:
+            worker.run(stop)
 
     def _supervise(self, loops: int) -> None:
         manage = str(settings.BASE_DIR / "manage.py")
         commands = [[sys.executable, manage, "worker", "--loop"]] * loops
+        # CRM deliveries in a process of their own: a slow CRM never holds up the relay.
+        commands.append([sys.executable, manage, "worker", "--deliveries"])
         commands.append([sys.executable, manage, "qcluster"])
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from crm_sync.api.bookings import BookingView
 from crm_sync.api.views import EndpointViewSet, EventViewSet
 from relay.api.views import NumberViewSet, PoolViewSet, SessionViewSet, TemplateViewSet
 from routing.api.views import (
@@ -31,4 +32,8 @@ router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 router.register("endpoints", EndpointViewSet, basename="endpoint")
 router.register("events", EventViewSet, basename="event")
 
-urlpatterns = [*router.urls, path("kpis/", KpiView.as_view(), name="kpis")]
+urlpatterns = [
+    *router.urls,
+    path("kpis/", KpiView.as_view(), name="kpis"),
+    path("bookings/<str:external_ref>/", BookingView.as_view(), name="booking"),
+]

@@ -138,3 +138,23 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_code or self.error} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an API client sent, with the answer its request got: a repeat
+    within 24 hours gets that answer again and changes nothing."""
+
+    api_key = models.ForeignKey("relay.ApiKey", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="Of the method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty: still running.")
+    answer = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="one_request_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -311,6 +311,7 @@ class TextKey(models.TextChoices):
     SLOT_TAKEN = "slot_taken", "That time is no longer free"
     SLOT_PAST = "slot_past", "That time has passed"
     SLOT_REMINDER = "slot_reminder", "A reminder before the appointment"
+    BOOKING_TIME = "booking_time", "The booking system moved the appointment, told to both sides"
 
     STRANGER = "stranger", "Reply to someone with no booking on this number"
     UNSUPPORTED = "unsupported", "A kind of message that cannot be passed on"

@@ -106,6 +106,7 @@ CATALOGUE: dict[str, str] = {
     ),
     TextKey.SLOT_PAST: gettext_noop("Sorry, this time has passed. Please choose another one."),
     TextKey.SLOT_REMINDER: gettext_noop("Reminder: booking {ref} is on {when} ({zone})."),
+    TextKey.BOOKING_TIME: gettext_noop("Hello! Booking {ref} has a new time: {when} ({zone})."),
     TextKey.HANDOVER_OFF: gettext_noop(
         "Your numbers were not shared for booking {ref}. You can still write here."
     ),

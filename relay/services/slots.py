@@ -225,6 +225,37 @@ def _reminder_send(reminder: Reminder, now) -> bool:
     return True
 
 
+def appointment_set(*, session: RelaySession, starts_at: datetime, actor: Actor) -> Slot:
+    """The booking system moved the appointment (or set the first one): the new time is the
+    appointment, the old one's reminders are cancelled, both sides are told."""
+    for old in session.slots.filter(status=SlotStatus.CONFIRMED):
+        _slot_end(old, SlotStatus.RESCHEDULED)
+    for offered in session.slots.filter(status=SlotStatus.OFFERED):
+        _slot_end(offered, SlotStatus.WITHDRAWN)
+    now = timezone.now()
+    slot = Slot.objects.create(
+        session=session, starts_at=starts_at, status=SlotStatus.CONFIRMED, confirmed_at=now
+    )
+    reminders = [
+        Reminder.objects.create(slot=slot, due_at=starts_at - before)
+        for before in REMINDERS_BEFORE
+        if starts_at - before > now
+    ]
+    timeline_record(
+        EventKind.SLOT_CONFIRMED,
+        session=session,
+        actor=actor,
+        slot=slot.pk,
+        starts_at=starts_at.isoformat(),
+        reminders=len(reminders),
+        moved=True,
+    )
+    zone = _zone(session)
+    for side in _sides(session):
+        _tell_time(side, TextKey.BOOKING_TIME, slot, zone)
+    return slot
+
+
 def appointment_missed(*, session: RelaySession, actor: Actor = SYSTEM) -> None:
     """Nobody came (/noshow): the appointment is missed; its reminders do not go."""
     slot = session.slots.filter(status=SlotStatus.CONFIRMED).first()

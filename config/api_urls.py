@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from crm_sync.api.bookings import BookingView
+from crm_sync.api.bookings import BookingView, TranscriptView
 from crm_sync.api.views import EndpointViewSet, EventViewSet
 from relay.api.views import NumberViewSet, PoolViewSet, SessionViewSet, TemplateViewSet
 from routing.api.views import (
@@ -36,4 +36,9 @@ urlpatterns = [
     *router.urls,
     path("kpis/", KpiView.as_view(), name="kpis"),
     path("bookings/<str:external_ref>/", BookingView.as_view(), name="booking"),
+    path(
+        "bookings/<str:external_ref>/transcript/",
+        TranscriptView.as_view(),
+        name="booking-transcript",
+    ),
 ]

@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("simulator/", include("relay.simulator.urls")),
     path("dashboard/", include("sla.urls")),
+    path("bookings/", include("crm_sync.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
 ]

@@ -1,14 +1,20 @@
 """PATCH /api/v1/bookings/{external_ref}/: the booking system updates a booking (status,
-time, partner), with an `Idempotency-Key` honoured for 24 hours."""
+time, partner), with an `Idempotency-Key` honoured for 24 hours; GET .../transcript/ gives
+its full record."""
+
+import csv
+import io
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm_sync.bookings import booking_session, booking_update
 from crm_sync.idempotency import HEADER, idempotent
+from crm_sync.transcripts import COLUMNS, transcript_of, transcript_rows
 from relay.choices import SlotStatus
 from relay.exceptions import NotFound
 from relay.timeline import Actor
@@ -89,3 +95,33 @@ class BookingView(APIView):
             return Response(booking_answer(session))
 
         return idempotent(request, run)
+
+
+class TranscriptCsvRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        out = io.StringIO()
+        if "entries" in data:
+            writer = csv.DictWriter(out, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(transcript_rows(data))
+        else:  # an error
+            csv.writer(out).writerows([["error"], [data.get("detail", data)]])
+        return out.getvalue().encode()
+
+
+class TranscriptView(APIView):
+    """The booking's full record, in order (numbers masked: an API key is not a person
+    allowed to see them)."""
+
+    renderer_classes = [JSONRenderer, TranscriptCsvRenderer]
+
+    @extend_schema(
+        tags=["crm"],
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
+        responses={200: dict},
+    )
+    def get(self, request: Request, external_ref: str) -> Response:
+        return Response(transcript_of(external_ref, numbers_shown=False))

@@ -50,6 +50,8 @@ def event_data(event, session) -> dict:
     }
     if event.message_id:
         data["message_id"] = event.message_id
+    if event.kind == EventKind.SESSION_CLOSED:
+        data["reason"] = session.closed_reason or "closed"
     if event.kind == EventKind.SESSION_EXPIRED:
         data["reason"] = "expired"
     return data

@@ -169,6 +169,7 @@ class WorkflowForm(forms.ModelForm):
             "status_words",
             "waiting_statuses",
             "success_status",
+            "sessions_per_booking",
             "time_zone",
         )
 

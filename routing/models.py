@@ -103,6 +103,16 @@ class Workflow(models.Model):
         help_text="While the booking is in one, its SLA clocks pause until the customer "
         'writes, e.g. ["scheduling"].',
     )
+    sessions_per_booking = models.CharField(
+        max_length=10,
+        choices=[
+            ("one", "One: a booking that comes back reopens its ended session"),
+            ("each", "Each time: a booking opened again gets a new session"),
+        ],
+        default="one",
+        help_text="How a booking reference maps to sessions, when the booking system opens "
+        "one whose session has ended (same customer and partner).",
+    )
     success_status = models.CharField(
         max_length=50,
         blank=True,

@@ -169,7 +169,8 @@ class SessionViewSet(
         "its workflow names are sent its opening template. 400 for an unknown workflow. "
         "409 when the pool has no number left for a participant. Asking again for a booking "
         "whose session with this customer and partner is still live returns that session "
-        "(200) instead of opening a second one.",
+        "(200) instead of opening a second one; one whose session has ended reopens it "
+        "(200), unless its workflow opens a new session each time.",
     )
     def create(self, request: Request) -> Response:
         data = validated(SessionCreateSerializer, request.data)

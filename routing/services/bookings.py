@@ -3,11 +3,13 @@ and moving the booking through the workflow's statuses."""
 
 from django.db import transaction
 
-from relay.choices import EventKind, Role
-from relay.exceptions import RelayError
+from relay.choices import LIVE_SESSION_STATUSES, EventKind, Role
+from relay.crypto import lookup_hash
+from relay.exceptions import RelayError, SessionNotLive
 from relay.models import RelaySession
+from relay.phones import normalise_e164
 from relay.services.openings import openings_queue
-from relay.services.sessions import session_open_or_get, session_reroute
+from relay.services.sessions import PartyInput, session_open_or_get, session_reopen, session_reroute
 from relay.services.slots import appointment_missed
 from relay.timeline import SYSTEM, Actor, timeline_record
 from routing.models import Partner, Workflow
@@ -32,6 +34,9 @@ def booking_open(
     `agent` (a user), else to an agent of its team as the team assigns."""
     flow = workflow_find(workflow)
     kwargs.setdefault("booking_status", flow.first_status)
+    reopened = flow.sessions_per_booking == "one" and _reopened(flow, **kwargs)
+    if reopened:
+        return reopened, False
     session, created = session_open_or_get(workflow=flow.slug, mode=mode or flow.mode, **kwargs)
     if not created:
         return session, False
@@ -58,6 +63,38 @@ def booking_reroute(
     if flow is not None and flow.partner_opening:
         openings_queue(session=session, templates={Role.PARTNER: flow.partner_opening})
     return session
+
+
+def _reopened(flow: Workflow, **kwargs) -> RelaySession | None:
+    """The booking's ended session with the same customer and partner, reopened; None when
+    there is none, or its numbers went to other sessions meanwhile (a new one opens)."""
+    customer = kwargs.get("customer")
+    if not isinstance(customer, PartyInput) or kwargs.get("partner") is None:
+        return None
+    ended = (
+        RelaySession.objects.filter(
+            external_ref=kwargs["external_ref"],
+            workflow=flow.slug,
+            partner=kwargs["partner"],
+            participants__role=Role.CUSTOMER,
+            participants__contact__phone_hash=lookup_hash(normalise_e164(customer.phone)),
+        )
+        .exclude(status__in=LIVE_SESSION_STATUSES)
+        .order_by("-pk")
+        .first()
+    )
+    if (
+        ended is None
+        or RelaySession.objects.filter(
+            external_ref=ended.external_ref, status__in=LIVE_SESSION_STATUSES
+        ).exists()
+    ):
+        return None
+    try:
+        with transaction.atomic():
+            return session_reopen(session=ended, actor=kwargs.get("actor", SYSTEM))
+    except SessionNotLive:
+        return None
 
 
 @transaction.atomic

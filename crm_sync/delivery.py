@@ -17,8 +17,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from crm_sync.models import Attempt, Delivery, DeliveryStatus, Endpoint, OutboxEvent
@@ -73,15 +72,16 @@ def deliveries_claim(*, limit: int) -> list[Delivery]:
         status=DeliveryStatus.PENDING,
         event_id__lt=OuterRef("event_id"),
     )
-    in_flight = (
-        Delivery.objects.filter(
-            endpoint=OuterRef("endpoint"), status=DeliveryStatus.PENDING, claimed_until__gt=now
-        )
-        .values("endpoint")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     share = settings.CRM_IN_FLIGHT_PER_ENDPOINT
+    busy = Counter(
+        dict(
+            Delivery.objects.filter(status=DeliveryStatus.PENDING, claimed_until__gt=now)
+            .values_list("endpoint")
+            .annotate(sending=Count("pk"))
+            .values_list("endpoint", "sending")
+        )
+    )
+    full = [endpoint for endpoint, sending in busy.items() if sending >= share]
     with transaction.atomic():
         candidates = (
             Delivery.objects.filter(
@@ -91,18 +91,17 @@ def deliveries_claim(*, limit: int) -> list[Delivery]:
                 endpoint__active=True,
                 endpoint__paused_at__isnull=True,
             )
+            .exclude(endpoint__in=full)
             .exclude(Exists(earlier))
-            .annotate(in_flight=Coalesce(Subquery(in_flight), 0))
-            .filter(in_flight__lt=share)
             .order_by("next_attempt_at", "pk")
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", "endpoint_id", "in_flight")[: limit * share]
+            .values_list("pk", "endpoint_id")[: limit * share]
         )
-        ids, taken = [], Counter()
-        for pk, endpoint_id, busy in candidates:  # no endpoint beyond its share, this batch too
-            if len(ids) < limit and busy + taken[endpoint_id] < share:
+        ids = []
+        for pk, endpoint_id in candidates:  # no endpoint beyond its share, this batch too
+            if len(ids) < limit and busy[endpoint_id] < share:
                 ids.append(pk)
-                taken[endpoint_id] += 1
+                busy[endpoint_id] += 1
         Delivery.objects.filter(pk__in=ids).update(
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
         )

@@ -116,6 +116,11 @@ class Delivery(models.Model):
                 condition=models.Q(status="pending"),
                 name="deliveries_pending_in_order",
             ),
+            models.Index(
+                fields=["claimed_until"],
+                condition=models.Q(status="pending", claimed_until__isnull=False),
+                name="deliveries_in_flight",
+            ),
         ]
         verbose_name_plural = "deliveries"
 

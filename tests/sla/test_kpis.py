@@ -90,6 +90,7 @@ def record(session, kind, minutes, clock, actor=SYSTEM, **detail) -> None:
 
 CUSTOMER_WROTE = Actor(ActorKind.CUSTOMER)
 PARTNER_WROTE = Actor(ActorKind.PARTNER)
+AGENT_DID = Actor(ActorKind.AGENT)
 
 
 def test_interview_quote_and_audit_kpis_as_computed_by_hand(clock, open_session):
@@ -106,15 +107,23 @@ def test_interview_quote_and_audit_kpis_as_computed_by_hand(clock, open_session)
     record(one, EventKind.SLA_MET, 61, clock, clock_name="first_response")
     record(two, EventKind.SLA_BREACHED, 62, clock, breached_by="partner", breached_by_key="loc-a")
     record(two, EventKind.SLA_BREACHED, 63, clock, breached_by="agent", breached_by_key="asha")
+    record(one, EventKind.SLA_BREACHED, 63, clock, breached_by="team", breached_by_key="desk")
+    # An agent's actions on one from 64 to 94 minutes (30 minutes); a single one on two (0).
+    record(one, EventKind.NOTE_ADDED, 64, clock, actor=AGENT_DID)
+    record(one, EventKind.NOTE_ADDED, 70, clock, actor=AGENT_DID)
+    record(two, EventKind.NOTE_ADDED, 75, clock, actor=AGENT_DID)
+    record(one, EventKind.NOTE_ADDED, 94, clock, actor=AGENT_DID)
 
     kpis = figures("childcare-interview")["childcare-interview"]
 
     assert kpis["scheduling_conversion"] == {"value": 0.6667, "n": 3}
     assert kpis["no_show_rate"] == {"value": 0.5, "n": 2}
     assert kpis["messages_to_slot"] == {"p50": 2.0, "p90": 2.8, "n": 2}  # 3 and 1
-    assert kpis["sla_compliance"] == {"value": 0.3333, "n": 2}
-    assert kpis["sla_breaches"] == {"value": 2, "n": 3}
-    assert (kpis["breaches_by_partner"]["value"], kpis["breaches_by_agent"]["value"]) == (1, 1)
+    assert kpis["sla_compliance"] == {"value": 0.25, "n": 2}  # 1 met of 4 ended or run out
+    assert kpis["sla_breaches"] == {"value": 3, "n": 3}
+    by = [kpis[f"breaches_by_{owner}"]["value"] for owner in ("partner", "agent", "team")]
+    assert by == [1, 1, 1]
+    assert kpis["agent_handling_time"] == {"p50_s": 900.0, "p90_s": 1620.0, "n": 2}
     assert kpis["audit_score"] == {"value": 1.0, "n": 2}  # both references were given
 
     quoted = open_session("J-1", customer="+14155550031", workflow="bespoke-inquiry")
@@ -125,8 +134,8 @@ def test_interview_quote_and_audit_kpis_as_computed_by_hand(clock, open_session)
 
     kpis = figures("bespoke-inquiry")["bespoke-inquiry"]
 
-    # Opened at 63 minutes, quoted to the customer at 130.
-    assert kpis["quote_turnaround"] == {"p50_s": 67 * 60.0, "p90_s": 67 * 60.0, "n": 1}
+    # Opened at 94 minutes, quoted to the customer at 130.
+    assert kpis["quote_turnaround"] == {"p50_s": 36 * 60.0, "p90_s": 36 * 60.0, "n": 1}
     assert kpis["acceptance_rate"] == {"value": 0.5, "n": 2}
     assert kpis["audit_score"] == {"value": 0.0, "n": 1}  # a made-up reference: not linked
     assert silent.external_ref.startswith("IN-")

@@ -3,7 +3,7 @@ workflow (each seed's own), their weekly course, one KPI per partner, breaches b
 them run out, the period's breaches, the clocks at risk now, and the ROI estimate."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -125,7 +125,10 @@ def breaches_by_owner(facts: list[Facts]) -> dict:
 
 
 def breaches_of(start: date, end: date, workflow: str):
-    clocks = SlaClock.objects.filter(breached_at__date__gte=start, breached_at__date__lte=end)
+    clocks = SlaClock.objects.filter(  # a range the index serves, not a date of each row
+        breached_at__gte=datetime.combine(start, time(), UTC),
+        breached_at__lt=datetime.combine(end + timedelta(days=1), time(), UTC),
+    )
     return _of_workflow(clocks, workflow).order_by("-breached_at")[:SHOWN]
 
 

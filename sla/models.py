@@ -193,6 +193,11 @@ class SlaClock(models.Model):
                 name="clocks_to_breach",
             ),
             models.Index(
+                fields=["breached_at"],
+                condition=models.Q(breached_at__isnull=False),
+                name="clocks_breached",
+            ),
+            models.Index(
                 fields=["escalates_at"],
                 condition=models.Q(stopped_at__isnull=True, escalated_at__isnull=True),
                 name="clocks_to_escalate",

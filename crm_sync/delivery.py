@@ -184,7 +184,7 @@ def deliveries_run(stop: threading.Event, *, senders: int) -> None:
                 events_fan_out()
                 free = senders - len(running)
                 claimed = deliveries_claim(limit=free) if free else []
-                running |= {pool.submit(_send_and_close, delivery) for delivery in claimed}
+                running |= {pool.submit(_send, delivery) for delivery in claimed}
                 if running:
                     _, running = wait(running, timeout=0.05, return_when=FIRST_COMPLETED)
                 if not claimed:
@@ -192,14 +192,23 @@ def deliveries_run(stop: threading.Event, *, senders: int) -> None:
                     stop.wait(settings.CRM_IDLE_SECONDS)
             wait(running)
         finally:
+            # Each sender thread's connection, then this one's (one task per thread, at once,
+            # so that each thread takes one).
+            barrier = threading.Barrier(senders)
+            wait([pool.submit(_close_after, barrier) for _ in range(senders)])
             connection.close()
 
 
-def _send_and_close(delivery: Delivery) -> None:
+def _send(delivery: Delivery) -> None:
     try:
         delivery_send(delivery)
     finally:
-        connection.close()  # each sender thread has its own connection
+        close_old_connections()  # each sender thread keeps its own, as CONN_MAX_AGE says
+
+
+def _close_after(barrier: threading.Barrier) -> None:
+    barrier.wait(timeout=CLAIM_SECONDS)
+    connection.close()
 
 
 def _session() -> requests.Session:

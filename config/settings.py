@@ -130,7 +130,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "sla:dashboard"
+LOGIN_REDIRECT_URL = "inbox:list"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["relay.api.authentication.ApiKeyAuthentication"],

@@ -12,6 +12,7 @@ urlpatterns = [
     # Split: the page's script is a file of its own, as the Content Security Policy wants.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("simulator/", include("relay.simulator.urls")),
+    path("inbox/", include("relay.inbox.urls")),
     path("dashboard/", include("sla.urls")),
     path("bookings/", include("crm_sync.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

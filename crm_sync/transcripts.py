@@ -88,7 +88,7 @@ def _entry(event: TimelineEvent, aliases: dict, passed_on: dict) -> dict:
         "session_id": event.session_id,
         "kind": event.kind,
         "who": _who(event, aliases),
-        "what": _what(event, passed_on),
+        "what": event_what(event, passed_on),
     }
 
 
@@ -100,7 +100,7 @@ def _who(event: TimelineEvent, aliases: dict) -> str:
     return event.get_actor_display()
 
 
-def _what(event: TimelineEvent, passed_on: dict) -> str:
+def event_what(event: TimelineEvent, passed_on: dict) -> str:
     message, detail = event.message, event.detail
     if event.kind == EventKind.MESSAGE_RECEIVED and message is not None:
         # As passed on; one never passed on (held, rejected) as the guard would have it.

@@ -839,6 +839,25 @@ class Note(models.Model):
         return f"Note {self.pk} on {self.session.external_ref}"
 
 
+class ThreadView(models.Model):
+    """An agent looking at a session in the inbox: when they last had it open (who else is
+    viewing it) and the last message they saw there (what is unread for them)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(RelaySession, on_delete=models.CASCADE, related_name="views")
+    seen_at = models.DateTimeField()
+    read_up_to = models.BigIntegerField("last message seen", default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "session"], name="one_view_per_agent")
+        ]
+        indexes = [models.Index(fields=["session", "seen_at"], name="views_by_session")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on session {self.session_id}"
+
+
 class Slot(models.Model):
     """A time offered for an appointment (/slots). The customer's first valid pick makes it
     the appointment; reminders go before it."""

@@ -4,17 +4,18 @@ when it cannot) and returns what was done, for the reply."""
 
 from collections.abc import Callable
 
-from relay.choices import CommandAction, EventKind, Role, TextKey
+from relay.choices import CommandAction, Role, TextKey
 from relay.commands.arguments import ArgumentError, arguments_read
 from relay.exceptions import RelayError
-from relay.models import Command, Note, Participant, RelaySession
+from relay.models import Command, Participant, RelaySession
 from relay.services.followups import follow_up
 from relay.services.handovers import handover_ask
+from relay.services.notes import note_add
 from relay.services.queueing import notice_send
 from relay.services.quotes import lead_time_words, quote_receive
 from relay.services.sessions import session_close, session_flag
 from relay.services.slots import slot_times_read, slots_offer
-from relay.timeline import Actor, timeline_record
+from relay.timeline import Actor
 
 Action = Callable[[RelaySession, Command, list, Actor], str]
 
@@ -108,8 +109,7 @@ def _note(session: RelaySession, command: Command, args: list, actor: Actor) -> 
     text = _by_kind(command, args).get("text") or ""
     if not text.strip():
         raise RelayError("write the note after the command")
-    note = Note.objects.create(session=session, body=text.strip(), author_id=actor.user_id)
-    timeline_record(EventKind.NOTE_ADDED, session=session, actor=actor, note=note.pk)
+    note_add(session=session, text=text, actor=actor)
     return "note added"
 
 

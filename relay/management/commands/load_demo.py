@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from relay.inbox.demo import inbox_demo_conversations, inbox_demo_logins
 from relay.models import MaskingPool, MessageTemplate, ProxyNumber, RelaySession
 from relay.providers.console_templates import INVITATION
 from relay.services.contacts import contact_get_or_create
@@ -22,9 +23,9 @@ BOOKING = "BK-1001"
 
 class Command(BaseCommand):
     help = (
-        "Load demo data for local work: an admin/admin login, a pool with two numbers and an "
-        "intake number, partners with contacts, routing rules and an open session. Running it "
-        "again changes nothing."
+        "Load demo data for local work: an admin/admin login, an agent and a supervisor, a "
+        "pool with two numbers and an intake number, partners with contacts, routing rules and "
+        "a live session of each workflow. Running it again changes nothing."
     )
 
     def handle(self, *args, **options) -> None:
@@ -39,10 +40,13 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             self._load()
+        # Played as phones would write, each message handled in its own transactions.
+        inbox_demo_conversations(booking=RelaySession.objects.get(external_ref=BOOKING))
         self.stdout.write(
-            f"Demo data ready: login {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}, session {BOOKING} between "
-            f"{CUSTOMER.name} ({CUSTOMER.phone}) and {PARTNER_CONTACT.name} "
-            f"({PARTNER_CONTACT.phone})."
+            f"Demo data ready: logins {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]} (sees real numbers), "
+            "agent / agent and supervisor / supervisor (masked); one session of each "
+            f"workflow, {BOOKING} between {CUSTOMER.name} ({CUSTOMER.phone}) and "
+            f"{PARTNER_CONTACT.name} ({PARTNER_CONTACT.phone}) among them."
         )
 
     def _load(self) -> None:
@@ -72,6 +76,7 @@ class Command(BaseCommand):
         )
         routing_demo_load(pool=pool, admin=admin)
         sla_demo_load()
+        inbox_demo_logins()
         if not RelaySession.objects.filter(external_ref=BOOKING).exists():
             session_open(
                 external_ref=BOOKING,

@@ -50,7 +50,7 @@ def carol(other_team):
 
 
 @pytest.fixture
-def desk_session(open_session, desk):
+def desk_session(open_session, desk):  # noqa: F811 (the fixture imported above)
     """A live booking of the desk team whose two sides can be written to."""
     from tests.relay.conftest import open_windows
 

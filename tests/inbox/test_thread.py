@@ -5,10 +5,12 @@ beside the control, with nothing changed."""
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from relay.choices import EventKind, MessageStatus
 from relay.models import Message, Note, Quote, RelaySession, TimelineEvent
+from relay.timeline import timeline_record
 from tests.inbox.conftest import logged_in
 from tests.inbox.test_list import inbound
 
@@ -175,9 +177,6 @@ def test_live_updates_send_only_what_changed_and_show_who_else_is_here(alice, bo
 
     logged_in(bob).get(url(desk_session, f"live/?after={after}&held={held}"))
     inbound(desk_session, "Are you there?")
-    from relay.timeline import timeline_record
-    from django.db import transaction
-
     with transaction.atomic():
         timeline_record(EventKind.MESSAGE_RECEIVED, session=desk_session)
     moved = client.get(url(desk_session, f"live/?after={after}&held={held}")).content.decode()

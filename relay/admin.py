@@ -44,6 +44,7 @@ from relay.models import (
     Reminder,
     Slot,
     TextOverride,
+    ThreadView,
     TimelineEvent,
     WebhookPayload,
 )
@@ -780,6 +781,14 @@ class HandoverAdmin(ReadOnlyAdmin):
 class NoteAdmin(ReadOnlyAdmin):
     list_display = ("session", "body", "author", "created_at")
     search_fields = ("session__external_ref", "body")
+
+
+@admin.register(ThreadView)
+class ThreadViewAdmin(ReadOnlyAdmin):
+    """Who had which thread open in the inbox, and what they had read there."""
+
+    list_display = ("session", "user", "seen_at", "read_up_to")
+    search_fields = ("session__external_ref", "user__username")
 
 
 class ReminderInline(admin.TabularInline):

@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from relay import crypto
-from relay.choices import LIVE_SESSION_STATUSES, MEDIA_TYPES, Direction
+from relay.choices import LIVE_SESSION_STATUSES, MEDIA_TYPES, Direction, Role
 from relay.models import (
     ConsoleMessage,
     Contact,
@@ -106,6 +106,40 @@ def phone_sessions_by_number(*, phone: str) -> dict[int, list[str]]:
             label += f" with {others[0].alias}"
         found.setdefault(participant.proxy_number_id, []).append(label)
     return found
+
+
+@dataclass(frozen=True)
+class Phone:
+    name: str
+    phone: str
+    who: str  # "Customer · BK-1001", "Partner · Downtown Hub"
+    side: str  # customer or partner
+
+
+def phones_known(*, limit: int = 24) -> list[Phone]:
+    """The phones worth being: the customers of the newest live sessions, then every partner
+    contact, each once."""
+    from routing.models import PartnerContact  # routing builds on relay
+
+    found: dict[str, Phone] = {}
+    for session in live_sessions(limit=limit):
+        for participant in session.participants.all():
+            if participant.role == Role.CUSTOMER and participant.contact.phone:
+                name = participant.name or participant.contact.display_name or "Customer"
+                found.setdefault(
+                    participant.contact.phone,
+                    Phone(name, participant.contact.phone, f"Customer · {session.external_ref}",
+                          "customer"),
+                )  # fmt: skip
+    contacts = PartnerContact.objects.select_related("partner", "contact").order_by("partner__name")
+    for contact in contacts[:limit]:
+        if contact.contact.phone:
+            found.setdefault(
+                contact.contact.phone,
+                Phone(contact.name, contact.contact.phone, f"Partner · {contact.partner.name}",
+                      "partner"),
+            )  # fmt: skip
+    return list(found.values())
 
 
 def live_sessions(*, limit: int = 10) -> list[RelaySession]:

@@ -14,7 +14,7 @@ from django_htmx.http import reswap, retarget
 from config.http import HtmxHttpRequest
 from relay.masking import sees_real_numbers
 from relay.simulator.forms import PhoneForm, SendForm
-from relay.simulator.phone import live_sessions, phone_send, phone_threads
+from relay.simulator.phone import phone_send, phone_threads, phones_known
 
 
 def console_only(view):
@@ -74,6 +74,6 @@ def _page(
         "threads": phone_threads(phone=number) if number else [],
         "send_form": send_form,
         # Picking a side of a session reveals its real number: only for those who may see it.
-        "sessions": live_sessions() if sees_real_numbers(request) else [],
+        "phones": phones_known() if sees_real_numbers(request) else [],
     }
     return render(request, "relay/simulator.html", context, status=status)

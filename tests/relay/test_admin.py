@@ -19,6 +19,7 @@ from relay.models import (
     Reminder,
     Slot,
     TextOverride,
+    ThreadView,
     TimelineEvent,
     WebhookPayload,
 )
@@ -71,6 +72,7 @@ def _one_of_each_routing_row(session) -> None:
     user = get_user_model().objects.create_user("ana")
     Agent.objects.create(user=user).teams.add(team)
     Reference.objects.create(code="PO1234", partner=partner)
+    ThreadView.objects.create(user=user, session=session, seen_at=session.created_at)
     Rule.objects.create(
         name="orders",
         conditions=[{"kind": "regex", "value": "(?P<ref>PO\\d+)"}],

@@ -24,8 +24,13 @@ def test_load_demo_twice_creates_one_of_each_thing(settings, db):
     run("load_demo")
     run("load_demo")
 
-    admin = get_user_model().objects.get()
-    assert admin.username == "admin" and admin.is_superuser and admin.check_password("admin")
+    users = get_user_model().objects.order_by("username")
+    assert [u.username for u in users] == ["admin", "agent", "supervisor"]
+    admin, agent, supervisor = users
+    assert admin.is_superuser and admin.check_password("admin")
+    assert agent.check_password("agent") and not agent.is_superuser
+    assert not agent.agent.supervisor and supervisor.agent.supervisor
+    assert {t.slug for t in agent.agent.teams.all()} == {"desk"}
     invitations = MessageTemplate.objects.filter(name="relay_invite", status="APPROVED")
     assert {"en_US", "es", "fr"} <= set(invitations.values_list("language", flat=True))
     openings = {w.partner_opening for w in Workflow.objects.all()} - {""}
@@ -43,19 +48,29 @@ def test_load_demo_twice_creates_one_of_each_thing(settings, db):
         "loc-a",
         "factory-a",
         "workshop-platinum",
+        "little-steps",
     }
     partner = Partner.objects.get(code="loc-a")
     assert (partner.name, partner.kind) == ("Downtown Hub", "location")
     ana = PartnerContact.objects.get(partner=partner)
     assert (ana.name, ana.role, ana.contact.phone) == ("Ana", "manager", "+447700900123")
-    assert Contact.objects.count() == 4
+    assert Contact.objects.count() == 8  # 4 customers, 4 partner contacts
     assert Rule.objects.count() == 2 and Reference.objects.get().partner.code == "factory-a"
-    session = RelaySession.objects.get()
-    assert (session.external_ref, session.workflow, session.mode) == (
-        "BK-1001",
-        "booking",
-        "direct",
-    )
+    # One live session of each workflow, all in the desk team's inbox.
+    sessions = {s.workflow: s for s in RelaySession.objects.select_related("team", "partner")}
+    assert sorted(sessions) == [
+        "bespoke-inquiry", "booking", "childcare-interview", "export-feedback"
+    ]  # fmt: skip
+    assert all(s.is_live() and s.team.slug == "desk" for s in sessions.values())
+    assert sessions["export-feedback"].external_ref == "PO1234"
+    assert sessions["export-feedback"].partner.code == "factory-a"
+    inquiry = sessions["bespoke-inquiry"]
+    assert (inquiry.mode, inquiry.partner.code) == ("mediated", "workshop-platinum")
+    assert inquiry.quotes.get().status == "pending"  # the workshop quoted: a margin to add
+    assert inquiry.messages.filter(status="awaiting_agent").count() == 1
+    assert sessions["childcare-interview"].slots.count() == 2
+    session = sessions["booking"]
+    assert (session.external_ref, session.mode) == ("BK-1001", "direct")
     customer = session.participants.get(role="customer")
     assert (customer.name, customer.contact.phone) == ("Sam", "+14155550123")
     policies = SlaPolicy.objects.order_by("workflow")

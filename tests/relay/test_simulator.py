@@ -183,3 +183,17 @@ def test_the_to_list_offers_the_phones_own_numbers_first(admin_client, console, 
         "+15550000001 (aaa, relay)",
         "+15550001002 (default, relay)",
     ]
+
+
+def test_the_phones_of_customers_and_partner_contacts_are_offered(
+    admin_client, console, open_session, client, django_user_model
+):
+    open_session("BK-1001")
+    html = admin_client.get("/simulator/").content.decode()
+    assert 'href="?phone=%2B14155550123"' in html and "Customer · BK-1001" in html
+    assert 'href="?phone=%2B447700900123"' in html and "Partner · Downtown Hub" in html
+
+    # Picking a phone shows its real number: not offered to staff who may not see numbers.
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    client.force_login(staff)
+    assert "Customer · BK-1001" not in client.get("/simulator/").content.decode()

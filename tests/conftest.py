@@ -121,3 +121,24 @@ def staff_cookie(live_server, admin_user) -> dict:
     client = Client()
     client.force_login(admin_user)
     return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+
+
+def migrated_rows() -> None:
+    """The rows the data migrations make (workflows, default commands, the SLA cursor), made
+    again: a transactional test's database is emptied after it, so the next one lacks them."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in (
+        ("routing.migrations.0003_demo_workflows", "create"),
+        ("routing.migrations.0005_workflow_status_words", "words"),
+        ("routing.migrations.0006_workflow_waiting_statuses", "waiting"),
+        ("routing.migrations.0007_workflow_success_status", "success"),
+        ("relay.migrations.0023_default_commands", "create"),
+        ("relay.migrations.0025_routing_command", "create"),
+        ("relay.migrations.0027_more_default_commands", "create"),
+        ("relay.migrations.0030_slots_command", "create"),
+        ("sla.migrations.0004_timeline_cursor_row", "create"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)

@@ -53,8 +53,8 @@ def inbox_list(request: HtmxHttpRequest) -> HttpResponse:
 @inbox_view
 @require_GET
 def thread_page(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
-    context = _list_context(request) | _thread_context(request, session)
-    return render(request, "relay/inbox/page.html", context)
+    thread = _thread_context(request, session)  # first: it marks the thread read
+    return render(request, "relay/inbox/page.html", _list_context(request) | thread)
 
 
 @inbox_view
@@ -248,7 +248,9 @@ def _done(request: HtmxHttpRequest, session: RelaySession, place: str, extra: di
     if not request.htmx:
         return redirect(reverse("inbox:thread", args=[session.pk]))
     context = _thread_context(request, session) | extra
-    return _oob(request, context, [*_REFRESHED, *_FORMS.get(place, [])])
+    response = _oob(request, context, [*_REFRESHED, *_FORMS.get(place, [])])
+    response["HX-Trigger"] = "thread-changed"  # the list refreshes its row
+    return response
 
 
 def _refused(request, session, place: str, problem: str, data, status=422, extra=None):

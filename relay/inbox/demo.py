@@ -74,6 +74,7 @@ def _childcare(desk: Team) -> None:
         customer=PARENT,
         partner=nanny,
         team=desk,
+        booking_status="matched",
     )
     _say(session, "customer", "Hi Rosa, we would love to meet you. Which days suit you?")
     _handle()

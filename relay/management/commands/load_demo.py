@@ -85,4 +85,5 @@ class Command(BaseCommand):
                 customer=CUSTOMER,
                 partner=partner,
                 pool=pool,
+                booking_status="requested",
             )

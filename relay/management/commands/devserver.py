@@ -31,10 +31,12 @@ class Command(BaseCommand):
         base = f"http://127.0.0.1:{port}"
         self.stdout.write(
             self.style.SUCCESS("\nSwitchboard is running.\n")
-            + f"  Admin:           {base}/admin/\n"
+            + f"  Inbox:           {base}/inbox/\n"
             f"  Phone simulator: {base}/simulator/\n"
+            f"  Dashboard:       {base}/dashboard/\n"
+            f"  Admin:           {base}/admin/\n"
             f"  API docs:        {base}/api/docs/\n"
-            "  Demo login:      admin / admin\n"
+            "  Demo logins:     admin / admin, supervisor / supervisor, agent / agent\n"
         )
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)

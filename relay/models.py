@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relay import crypto, phones
@@ -279,6 +280,18 @@ class RelaySession(models.Model):
     created_at = models.DateTimeField("opened at", auto_now_add=True)
     closed_at = models.DateTimeField("ended at", null=True, blank=True)
     closed_reason = models.CharField("why it ended", max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            # The inbox's first page: live sessions, last activity (or opening) first. Activity
+            # is written at most once a minute per session: the index costs the relay little.
+            models.Index(
+                Coalesce("last_interaction_at", "created_at").desc(),
+                models.F("id").desc(),
+                condition=Q(status__in=LIVE_SESSION_STATUSES),
+                name="live_sessions_by_activity",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.external_ref} ({self.get_status_display()})"

@@ -34,6 +34,7 @@ class AssignForm(forms.Form):
 
 class HeldForm(forms.Form):
     text = forms.CharField(label="Edited text", max_length=TEXT_LIMIT, required=False)
+    shown = forms.CharField(max_length=TEXT_LIMIT, required=False, widget=forms.HiddenInput)
     reason = forms.CharField(label="Why discard it", max_length=200, required=False)
 
 

@@ -84,8 +84,8 @@ def inbox_sessions(user, agent: Agent | None, chosen: dict) -> QuerySet[RelaySes
     sessions = _annotated(sessions, user)
     if chosen.get("sort") == "sla":
         order = [F("next_due").asc(nulls_last=True), "-id"]
-    else:
-        order = [F("last_interaction_at").desc(nulls_last=True), "-id"]
+    else:  # as the index live_sessions_by_activity has it
+        order = [Coalesce("last_interaction_at", "created_at").desc(), "-id"]
     parties = Participant.objects.filter(rerouted_at__isnull=True).order_by("role")
     return (
         sessions.select_related("partner", "team", "assignee")

@@ -117,17 +117,10 @@ def reply(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
 @inbox_view
 @require_POST
 def note(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
-    form = forms.NoteForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, session, "note", forms.first_error(form), form.data)
-    text = form.cleaned_data["text"]
-    return _acted(
-        request,
-        session,
-        "note",
-        lambda actor: note_add(session=session, text=text, actor=actor),
-        form.data,
-    )
+    def act(data, actor):
+        return note_add(session=session, text=data["text"], actor=actor)
+
+    return _submitted(request, session, "note", forms.NoteForm, act)
 
 
 @inbox_view
@@ -151,17 +144,10 @@ def command(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
 @inbox_view
 @require_POST
 def booking_status(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
-    form = forms.StatusForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, session, "status", forms.first_error(form), form.data)
-    status = form.cleaned_data["status"]
-    return _acted(
-        request,
-        session,
-        "status",
-        lambda actor: booking_status_set(session=session, to=status, actor=actor),
-        form.data,
-    )
+    def act(data, actor):
+        return booking_status_set(session=session, to=data["status"], actor=actor)
+
+    return _submitted(request, session, "status", forms.StatusForm, act)
 
 
 @inbox_view
@@ -190,49 +176,43 @@ def held(
 ) -> HttpResponse:
     if what not in ("forward", "discard"):
         raise Http404("Held messages are forwarded or discarded.")
-    form = forms.HeldForm(request.POST)
-    place = f"held-{message_id}"
-    if not form.is_valid():
-        return _refused(request, session, place, forms.first_error(form), form.data)
-    data = form.cleaned_data
-    if what == "forward":
-        original = session.messages.filter(pk=message_id).values_list("body", flat=True).first()
-        edited = data["text"] if data["text"].strip() != (original or "").strip() else None
 
-        def act(actor):
-            return held_forward(session=session, message_id=message_id, actor=actor, text=edited)
-    else:
-
-        def act(actor):
+    def act(data, actor):
+        if what == "discard":
             return held_discard(
                 session=session, message_id=message_id, actor=actor, reason=data["reason"]
             )
+        # Edited when the text differs from what the agent was shown (which may have had
+        # contact details hidden); a message without text goes as it is.
+        text = data["text"].strip()
+        edited = text if text and text != data["shown"].strip() else None
+        return held_forward(session=session, message_id=message_id, actor=actor, text=edited)
 
-    return _acted(request, session, place, act, form.data)
+    return _submitted(request, session, f"held-{message_id}", forms.HeldForm, act)
 
 
 @inbox_view
 @require_POST
 def quote(request: HtmxHttpRequest, session: RelaySession, quote_id: int) -> HttpResponse:
-    form = forms.QuoteForm(request.POST)
-    place = f"quote-{quote_id}"
-    if not form.is_valid():
-        return _refused(request, session, place, forms.first_error(form), form.data)
-    data = form.cleaned_data
-    return _acted(
-        request,
-        session,
-        place,
-        lambda actor: quote_send(
+    def act(data, actor):
+        return quote_send(
             session=session,
             quote_id=quote_id,
             actor=actor,
             margin_percent=data["margin_percent"],
             margin_amount=data["margin_amount"],
             terms=data["terms"],
-        ),
-        form.data,
-    )
+        )
+
+    return _submitted(request, session, f"quote-{quote_id}", forms.QuoteForm, act)
+
+
+def _submitted(request, session, place: str, form_class, act) -> HttpResponse:
+    """Check the form, then `act(cleaned data, actor)`; a problem with either is refused."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _refused(request, session, place, forms.first_error(form), form.data)
+    return _acted(request, session, place, lambda actor: act(form.cleaned_data, actor), form.data)
 
 
 def _acted(request, session, place: str, act, data) -> HttpResponse:

@@ -208,3 +208,14 @@ def test_opening_a_thread_marks_it_read_up_to_its_last_message(alice, desk_sessi
     logged_in(alice).get(url(desk_session))
     view = desk_session.views.get(user=alice)
     assert view.read_up_to == message.pk and view.seen_at <= timezone.now()
+
+
+def test_a_held_message_forwarded_as_shown_is_not_an_edit(alice, desk_session):
+    RelaySession.objects.filter(pk=desk_session.pk).update(mode="mediated")
+    held = inbound(desk_session, "Call me on 07700 900123", status="awaiting_agent")
+    shown = "Call me on [number hidden]"  # what an agent without the permission sees
+    logged_in(alice).post(
+        url(desk_session, f"held/{held.pk}/forward/"), {"text": shown, "shown": shown}
+    )
+    assert TimelineEvent.objects.get(kind=EventKind.MESSAGE_FORWARDED).detail["edited"] is False
+    assert desk_session.messages.get(source=held).body == shown  # the guard hid it anyway

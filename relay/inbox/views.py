@@ -153,20 +153,13 @@ def booking_status(request: HtmxHttpRequest, session: RelaySession) -> HttpRespo
 @inbox_view
 @require_POST
 def assign(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
-    form = forms.AssignForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, session, "assign", forms.first_error(form), form.data)
-    user = _assignable(session, form.cleaned_data["user"])
-    if user is None:
-        problem = "Assign to: only an agent of the session's team can take it."
-        return _refused(request, session, "assign", problem, form.data)
-    return _acted(
-        request,
-        session,
-        "assign",
-        lambda actor: session_assign(session=session, user=user, actor=actor),
-        form.data,
-    )
+    def act(data, actor):
+        user = _assignable(session, data["user"])
+        if user is None:
+            raise RelayError("Assign to: only an agent of the session's team can take it.")
+        return session_assign(session=session, user=user, actor=actor)
+
+    return _submitted(request, session, "assign", forms.AssignForm, act)
 
 
 @inbox_view

@@ -107,7 +107,7 @@ def identity(participant: Participant, numbers_shown: bool) -> str:
     return (contact.phone or contact.bsuid) if numbers_shown else contact.masked_identity
 
 
-def thread_of(session: RelaySession, *, user, numbers_shown: bool) -> Thread:
+def thread_of(session: RelaySession, *, numbers_shown: bool) -> Thread:
     participants = list(
         session.participants.select_related("contact", "proxy_number").order_by("role", "id")
     )

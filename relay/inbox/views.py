@@ -276,7 +276,7 @@ def _thread_context(
     was refused ("reply", "held-12", "quote-3"...)."""
     errors, typed = errors or {}, typed or {}
     shown = sees_real_numbers(request)
-    thread = thread_of(session, user=request.user, numbers_shown=shown)
+    thread = thread_of(session, numbers_shown=shown)
     thread_seen(session, request.user, read_up_to=thread.last_message_id)
     held = [e for e in thread.entries if e.held]
     keys = [str(e.id) for e in held] + [f"q{q.pk}" for q in thread.quotes]

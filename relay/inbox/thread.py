@@ -147,6 +147,23 @@ def thread_of(session: RelaySession, *, numbers_shown: bool) -> Thread:
     )
 
 
+def thread_version(session: RelaySession) -> tuple[int, str]:
+    """What a live poll compares, in two small queries: the newest timeline event shown, and
+    what waits for an agent (held messages, then pending quotes, by id)."""
+    latest = (
+        TimelineEvent.objects.filter(session=session)
+        .exclude(kind__in=TIMELINE_LEFT_OUT)
+        .order_by("-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    held = session.messages.filter(status=MessageStatus.AWAITING_AGENT).order_by("id")
+    quotes = session.quotes.filter(status=QuoteStatus.PENDING).order_by("-id")
+    keys = [str(pk) for pk in held.values_list("pk", flat=True)]
+    keys += [f"q{pk}" for pk in quotes.values_list("pk", flat=True)]
+    return latest or 0, ",".join(keys)
+
+
 def viewers_besides(session: RelaySession, user) -> list[str]:
     since = timezone.now() - PRESENT_FOR
     others = ThreadView.objects.filter(session=session, seen_at__gte=since).exclude(user=user)

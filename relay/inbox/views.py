@@ -24,6 +24,7 @@ from relay.inbox.thread import (
     replied_since,
     thread_of,
     thread_seen,
+    thread_version,
     viewers_besides,
 )
 from relay.masking import sees_real_numbers
@@ -62,19 +63,22 @@ def thread_page(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse
 def thread_live(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
     """Polled every few seconds: who else is here always; the transcript and the facts only
     when the timeline moved on, and what waits for the agent only when that changed."""
-    after, held = request.GET.get("after", ""), request.GET.get("held", "")
+    latest, waiting = thread_version(session)
+    if str(latest) == request.GET.get("after") and waiting == request.GET.get("held", ""):
+        # Nothing moved: the agent is still here, and sees who else is.
+        thread_seen(session, request.user, read_up_to=0)  # what was read stays read
+        context = {"viewers": viewers_besides(session, request.user)}
+        return _oob(request, context, ["relay/inbox/_presence.html"])
     context = _thread_context(request, session)
-    parts = ["relay/inbox/_presence.html"]
-    if str(context["thread"].last_event_id) != after:
+    parts = ["relay/inbox/_presence.html", "relay/inbox/_live.html"]
+    if str(context["thread"].last_event_id) != request.GET.get("after"):
         parts += [
             "relay/inbox/_transcript.html",
             "relay/inbox/_facts.html",
             "relay/inbox/_seen.html",
         ]
-    if context["waiting_key"] != held:
+    if context["waiting_key"] != request.GET.get("held", ""):
         parts.append("relay/inbox/_waiting.html")
-    if len(parts) > 1:
-        parts.append("relay/inbox/_live.html")
     return _oob(request, context, parts)
 
 
@@ -279,7 +283,7 @@ def _thread_context(
     thread = thread_of(session, numbers_shown=shown)
     thread_seen(session, request.user, read_up_to=thread.last_message_id)
     held = [e for e in thread.entries if e.held]
-    keys = [str(e.id) for e in held] + [f"q{q.pk}" for q in thread.quotes]
+    keys = [str(e.id) for e in held] + [f"q{q.pk}" for q in thread.quotes]  # as thread_version
     places = {f"held-{e.id}" for e in held} | {f"quote-{q.pk}" for q in thread.quotes}
     # A refusal about a message or quote no longer waiting (another agent took it) is shown
     # at the top of what waits.

@@ -3,7 +3,8 @@ throwaway test database filled as bench_dashboard fills it (the four demo workfl
 partners, five teams, about eleven timeline events per session, running SLA clocks). Prints,
 for GET /inbox/ as a supervisor (every team) and as an agent of one team, with each filter
 and sort: the first run and the median of the next ones, the time waiting on SQL against
-the rest, and the number of queries; then a thread page and its live poll. Asserts nothing.
+the rest, and the number of queries; then a thread page and its live poll, with and without
+news. Asserts nothing.
 
     .venv/bin/python -m tests.benchmarks.bench_inbox [--sessions 100000] [--running 3000]
 
@@ -25,6 +26,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import setup_test_environment
 
+from relay.inbox.thread import thread_version
 from relay.models import RelaySession
 from routing.models import Agent, Team
 from tests.benchmarks import bench_dashboard as filled
@@ -89,6 +91,9 @@ def run(sessions: int, running: int) -> None:
     session = RelaySession.objects.filter(status="active").order_by("-last_interaction_at").first()
     thread = f"/inbox/sessions/{session.pk}/"
     filled._measure("thread page", lambda: filled._get(client, thread))
+    after, held = thread_version(session)
+    quiet = f"{thread}live/?after={after}&held={held}"
+    filled._measure("live poll, nothing new", lambda: filled._get(client, quiet))
     filled._measure("live poll, with news", lambda: filled._get(client, f"{thread}live/?after=0"))
 
 

@@ -219,3 +219,25 @@ def test_a_held_message_forwarded_as_shown_is_not_an_edit(alice, desk_session):
     )
     assert TimelineEvent.objects.get(kind=EventKind.MESSAGE_FORWARDED).detail["edited"] is False
     assert desk_session.messages.get(source=held).body == shown  # the guard hid it anyway
+
+
+def test_a_quiet_poll_costs_a_few_queries_however_long_the_thread(alice, desk_session):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from relay.inbox.thread import thread_version
+
+    client = logged_in(alice)
+
+    def quiet_poll() -> int:
+        after, held = thread_version(desk_session)
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(url(desk_session, f"live/?after={after}&held={held}")).content
+        assert b'id="transcript"' not in body
+        return len(captured)
+
+    quiet_poll()  # the first one records the agent's view of the thread
+    short = quiet_poll()
+    for n in range(30):
+        inbound(desk_session, f"message {n}", status="awaiting_agent" if n % 3 else "relayed")
+    assert quiet_poll() == short <= 11

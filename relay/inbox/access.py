@@ -30,8 +30,8 @@ def sessions_visible(user, agent: Agent | None = None) -> QuerySet[RelaySession]
     return RelaySession.objects.filter(Q(team_id__in=team_ids) | Q(assignee=user))
 
 
-def session_visible(user, pk: int) -> RelaySession:
-    session = sessions_visible(user).select_related("partner", "team", "assignee", "pool")
+def session_visible(user, pk: int, agent: Agent | None = None) -> RelaySession:
+    session = sessions_visible(user, agent).select_related("partner", "team", "assignee", "pool")
     found = session.filter(pk=pk).first()
     if found is None:
         raise Http404("No such session in your inbox.")
@@ -39,14 +39,17 @@ def session_visible(user, pk: int) -> RelaySession:
 
 
 def inbox_view(view):
-    """Login required; the view gets the session (404 when out of sight) when its URL names
-    one."""
+    """Login required; the request carries the user's agent (read once), and the view gets
+    the session (404 when out of sight) when its URL names one."""
 
     @login_required
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs):
+        request.agent = agent_of(request.user)
         if "session_id" in kwargs:
-            kwargs["session"] = session_visible(request.user, kwargs.pop("session_id"))
+            kwargs["session"] = session_visible(
+                request.user, kwargs.pop("session_id"), request.agent
+            )
         return view(request, *args, **kwargs)
 
     return checked

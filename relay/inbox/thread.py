@@ -159,9 +159,15 @@ def thread_version(session: RelaySession) -> tuple[int, str]:
     )
     held = session.messages.filter(status=MessageStatus.AWAITING_AGENT).order_by("id")
     quotes = session.quotes.filter(status=QuoteStatus.PENDING).order_by("-id")
-    keys = [str(pk) for pk in held.values_list("pk", flat=True)]
-    keys += [f"q{pk}" for pk in quotes.values_list("pk", flat=True)]
-    return latest or 0, ",".join(keys)
+    return latest or 0, waiting_key(
+        list(held.values_list("pk", flat=True)), list(quotes.values_list("pk", flat=True))
+    )
+
+
+def waiting_key(held_ids: list[int], quote_ids: list[int]) -> str:
+    """Names what waits for an agent: held messages (oldest first), then pending quotes
+    (newest first), as the thread lists them."""
+    return ",".join([str(pk) for pk in held_ids] + [f"q{pk}" for pk in quote_ids])
 
 
 def viewers_besides(session: RelaySession, user) -> list[str]:

@@ -15,7 +15,7 @@ from relay.choices import CommandUser, Role
 from relay.commands.service import command_run
 from relay.exceptions import RelayError
 from relay.inbox import forms
-from relay.inbox.access import agent_of, inbox_view
+from relay.inbox.access import inbox_view
 from relay.inbox.listing import InboxFilters, inbox_page
 from relay.inbox.media import media_response
 from relay.inbox.suggestions import command_suggestions
@@ -26,6 +26,7 @@ from relay.inbox.thread import (
     thread_seen,
     thread_version,
     viewers_besides,
+    waiting_key,
 )
 from relay.masking import sees_real_numbers
 from relay.models import RelaySession
@@ -105,7 +106,7 @@ def reply(request: HtmxHttpRequest, session: RelaySession) -> HttpResponse:
     others = replied_since(session, request.user, data.get("seen") or 0)
     if others and not data.get("anyway"):
         warning = "; ".join(_replied(event) for event in others)
-        context = {"reply_warning": warning, "reply_data": form.data}
+        context = {"reply_warning": warning}
         return _refused(request, session, "reply", "", form.data, status=409, extra=context)
     return _acted(
         request,
@@ -283,7 +284,6 @@ def _thread_context(
     thread = thread_of(session, numbers_shown=shown)
     thread_seen(session, request.user, read_up_to=thread.last_message_id)
     held = [e for e in thread.entries if e.held]
-    keys = [str(e.id) for e in held] + [f"q{q.pk}" for q in thread.quotes]  # as thread_version
     places = {f"held-{e.id}" for e in held} | {f"quote-{q.pk}" for q in thread.quotes}
     # A refusal about a message or quote no longer waiting (another agent took it) is shown
     # at the top of what waits.
@@ -295,7 +295,7 @@ def _thread_context(
         "thread": thread,
         "numbers": {role: identity(p, shown) for role, p in thread.sides.items()},
         "viewers": viewers_besides(session, request.user),
-        "waiting_key": ",".join(keys),
+        "waiting_key": waiting_key(sorted(e.id for e in held), [q.pk for q in thread.quotes]),
         "held_forms": [{"entry": e, "error": errors.get(f"held-{e.id}")} for e in held],
         "quote_forms": [
             {
@@ -313,7 +313,7 @@ def _thread_context(
 
 
 def _list_context(request: HttpRequest) -> dict:
-    agent = agent_of(request.user)
+    agent = request.agent  # read by inbox_view
     filters = InboxFilters(request.GET or None, user=request.user, agent=agent)
     listing = inbox_page(request.user, agent, filters.chosen() if request.GET else {})
     shown = sees_real_numbers(request)

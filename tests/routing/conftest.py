@@ -1,9 +1,8 @@
-import importlib
-
 import pytest
 
 from relay.choices import NumberKind
 from routing.models import Workflow
+from tests.conftest import migrated_rows
 from tests.relay.conftest import (  # noqa: F401 (fixtures the routing tests share)
     api,
     open_session,
@@ -51,10 +50,7 @@ def opening_templates(db):
 @pytest.fixture
 def workflows(db):
     """The demo workflows, for tests whose database is emptied between tests (transaction=True)."""
-    from django.apps import apps
-
-    create = importlib.import_module("routing.migrations.0003_demo_workflows").create
-    create(apps, None)
+    migrated_rows()
     return Workflow.objects.all()
 
 

@@ -2,14 +2,12 @@
 vendored library under the Content Security Policy, nothing refused, nothing fetched from
 outside; the screenshot in the README comes from here."""
 
-import importlib
 import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from relay.models import RelaySession
@@ -17,22 +15,14 @@ from routing.services.bookings import booking_status_set
 from sla.engine import clocks_scan
 from sla.models import RoiSettings, SlaClock
 from sla.services import policy_create
+from tests.conftest import migrated_rows
 from tests.relay.factories import partner_with_contact
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def demo_workflows() -> None:
-    """As the migrations leave them: a transactional test's database is emptied after it."""
-    for migration, function in (
-        ("0003_demo_workflows", "create"),
-        ("0007_workflow_success_status", "success"),
-    ):
-        getattr(importlib.import_module(f"routing.migrations.{migration}"), function)(apps, None)
-
-
 def week_of_bookings(open_session) -> None:
-    demo_workflows()
+    migrated_rows()
     harbour = partner_with_contact("+447700900777", code="loc-b", name="Harbour Desk")
     version = policy_create(
         name="standard", workflow="booking", targets={"confirmation": 1800}
